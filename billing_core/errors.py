@@ -1,0 +1,72 @@
+"""Typed errors raised by billing services. Callers map them to replies or HTTP codes."""
+from datetime import datetime
+
+
+class BillingError(Exception):
+    """Base class: a request the billing core refuses, with a message safe to show staff."""
+
+    code = "billing_error"
+
+
+class NotFound(BillingError):
+    code = "not_found"
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+
+
+class VerificationLocked(BillingError):
+    code = "verification_locked"
+
+    def __init__(self, locked_until: datetime):
+        super().__init__(f"verification is locked until {locked_until.isoformat()}")
+        self.locked_until = locked_until
+
+
+class VerificationFailed(BillingError):
+    code = "verification_failed"
+
+    def __init__(self, attempts_left: int):
+        super().__init__(f"verification failed; {attempts_left} attempt(s) left")
+        self.attempts_left = attempts_left
+
+
+class IdempotencyConflict(BillingError):
+    """The idempotency key was used before for a different request."""
+
+    code = "idempotency_conflict"
+
+
+class InvalidRequest(BillingError):
+    code = "invalid_request"
+
+
+class NotEligible(BillingError):
+    code = "not_eligible"
+
+
+class ConcessionLimitExceeded(BillingError):
+    """The actor's role may not grant this much; carries the most it may grant."""
+
+    code = "concession_limit_exceeded"
+
+    def __init__(self, *, max_allowed_minor: int, currency: str, role: str):
+        super().__init__(
+            f"{role} may grant at most {max_allowed_minor} {currency} minor units here"
+        )
+        self.max_allowed_minor = max_allowed_minor
+        self.currency = currency
+        self.role = role
+
+
+class ConcessionFrequencyExceeded(BillingError):
+    code = "concession_frequency_exceeded"
+
+
+class PermissionDenied(BillingError):
+    code = "permission_denied"
+
+
+class InvalidToken(BillingError):
+    code = "invalid_token"
