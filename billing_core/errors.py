@@ -1,7 +1,4 @@
 """Typed errors raised by billing services. Callers map them to replies or HTTP codes."""
-from datetime import datetime
-
-
 class BillingError(Exception):
     """Base class: a request the billing core refuses, with a message safe to show staff."""
 
@@ -14,22 +11,6 @@ class NotFound(BillingError):
 
 class AccountNotFound(NotFound):
     code = "account_not_found"
-
-
-class VerificationLocked(BillingError):
-    code = "verification_locked"
-
-    def __init__(self, locked_until: datetime):
-        super().__init__(f"verification is locked until {locked_until.isoformat()}")
-        self.locked_until = locked_until
-
-
-class VerificationFailed(BillingError):
-    code = "verification_failed"
-
-    def __init__(self, attempts_left: int):
-        super().__init__(f"verification failed; {attempts_left} attempt(s) left")
-        self.attempts_left = attempts_left
 
 
 class IdempotencyConflict(BillingError):

@@ -5,6 +5,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing_core.db import Base, TimestampMixin
+from billing_core.enums import Role
 
 
 class ConcessionKind(str, enum.Enum):
@@ -45,6 +46,15 @@ class ConcessionPolicy(TimestampMixin, Base):
     discount_percent: Mapped[int | None]  # retention offer size
     discount_months: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
+
+    def limit_for(self, role: Role) -> int:
+        """The most this role may grant on its own; customers and the system grant nothing."""
+        return {
+            Role.bot: self.bot_limit_minor,
+            Role.agent: self.agent_limit_minor,
+            Role.supervisor: self.supervisor_limit_minor,
+            Role.admin: self.supervisor_limit_minor,
+        }.get(role, 0)
 
 
 class Adjustment(TimestampMixin, Base):

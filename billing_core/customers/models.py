@@ -31,6 +31,7 @@ class Account(TimestampMixin, Base):
     account_number: Mapped[str] = mapped_column(String(16), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    billing_day: Mapped[int] = mapped_column(default=1)  # cycles start on this day, 1 to 28
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | cancelled
     cancelled_at: Mapped[datetime | None]
     failed_verification_attempts: Mapped[int] = mapped_column(default=0)

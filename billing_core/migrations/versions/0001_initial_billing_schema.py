@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:52:12.934926
+Create Date: 2026-11-23 03:55:25.655012
 """
 from alembic import op
 import sqlalchemy as sa
@@ -109,6 +109,7 @@ def upgrade() -> None:
     sa.Column('account_number', sa.String(length=16), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('billing_day', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('cancelled_at', billing_core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('failed_verification_attempts', sa.Integer(), nullable=False),

@@ -1,0 +1,3 @@
+from billing_core.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""Keyed hashes for verification factors, staff password hashing, signed payment-link tokens."""
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from datetime import date
+
+from billing_core.config import get_settings
+from billing_core.errors import InvalidRequest, InvalidToken
+
+_MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "januari": 1, "februari": 2, "maart": 3, "mei": 5, "juni": 6, "juli": 7, "augustus": 8,
+    "oktober": 10,
+}
+for _name, _number in list(_MONTHS.items()):
+    _MONTHS.setdefault(_name[:3], _number)
+
+
+def normalize_postcode(text: str) -> str:
+    """'1012 ab' -> '1012AB'."""
+    return re.sub(r"\s+", "", text).upper()
+
+
+def parse_date_of_birth(text: str) -> date:
+    """Accept 1985-04-12, 12-04-1985, 12/04/1985, 12.04.1985, 12 april 1985, April 12, 1985.
+
+    Numeric dates with the day first are read day-first (European), as customers here write.
+    """
+    cleaned = text.strip().lower().replace(",", " ")
+    try:
+        if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", cleaned):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", cleaned):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+        words = cleaned.split()
+        if len(words) == 3:
+            if words[0].isdigit() and words[1] in _MONTHS:
+                return date(int(words[2]), _MONTHS[words[1]], int(words[0]))
+            if words[0] in _MONTHS and words[1].isdigit():
+                return date(int(words[2]), _MONTHS[words[0]], int(words[1]))
+    except ValueError as exc:
+        raise InvalidRequest(f"not a valid date: {text!r}") from exc
+    raise InvalidRequest(f"not a date of birth: {text!r}")
+
+
+def hash_factor(kind: str, value: str) -> str:
+    """HMAC-SHA256 of a normalised factor; the key never leaves the settings."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def factor_matches(kind: str, value: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_factor(kind, value), stored_hash)
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign_token(claims: dict) -> str:
+    payload = _b64(json.dumps(claims, sort_keys=True, separators=(",", ":")).encode())
+    signature = hmac.new(get_settings().secret_key.encode(), payload.encode(), hashlib.sha256)
+    return f"{payload}.{_b64(signature.digest())}"
+
+
+def read_token(token: str) -> dict:
+    """Return the claims of a token signed by `sign_token`; raise InvalidToken otherwise."""
+    try:
+        payload, signature = token.split(".")
+        expected = hmac.new(get_settings().secret_key.encode(), payload.encode(), hashlib.sha256)
+        if not hmac.compare_digest(_b64(expected.digest()), signature):
+            raise InvalidToken("bad signature")
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise InvalidToken("malformed token") from exc
