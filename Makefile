@@ -1,0 +1,89 @@
+# Billing support bot. The two commands: `make demo` and `make test`.
+# Everything sets itself up on first use (scripts/setup.sh, idempotent and quick when done).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Quiet and private, for every recipe (see design.md, "Facts about Rasa").
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+APP_PY   := .venv-app/bin/python
+RASA     := .venv-rasa/bin/rasa
+SETUP    := bash scripts/setup.sh
+SERVICES := bash scripts/ensure-services.sh
+
+PYTEST_ARGS ?=
+DATA        ?=
+BENCH_ARGS  ?=
+
+.PHONY: help setup setup-app setup-rasa setup-browser services constraints \
+        demo demo-setup demo-db \
+        test train nlu-eval bench clean distclean
+
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+# ------------------------------------------------------------------ setup
+setup: ## create/refresh .venv-rasa, .venv-app and chromium (no-op when up to date)
+	@$(SETUP) all
+
+setup-app: ## only .venv-app (project, action server, handoff service, tests)
+	@$(SETUP) app
+
+setup-rasa: ## only .venv-rasa (rasa 3.6.21)
+	@$(SETUP) rasa
+
+setup-browser: ## only /usr/bin/chromium (apt-get, for Playwright tests)
+	@$(SETUP) browser
+
+services: ## start PostgreSQL, Redis, RabbitMQ on 127.0.0.1 if they are down
+	@$(SERVICES)
+
+constraints: ## re-freeze constraints/*.txt from the venvs (after changing dependencies)
+	@$(SETUP) freeze
+
+# ------------------------------------------------------------------ demo
+# demo = demo-setup -> demo-db -> (later) demo-train -> demo-serve.
+# Add further steps as prerequisites of `demo`, each its own phony target, in order.
+demo: demo-setup demo-db ## set up, migrate + seed demo data (later: train, start servers)
+	@echo "demo: database migrated and seeded."
+
+demo-setup:
+	@$(SETUP) rasa app
+
+demo-db: demo-setup
+	$(APP_PY) -m billing_core migrate
+	$(APP_PY) -m billing_core seed --demo
+
+# ------------------------------------------------------------------ test
+# pytest exit code 5 (no tests collected) fails like any other non-zero code.
+test: ## set up everything, make sure services run, run every test (PYTEST_ARGS=...)
+	@$(SETUP) all
+	@$(SERVICES)
+	@rc=0; $(APP_PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "test: FAILED: pytest collected no tests (exit 5)" >&2; fi; \
+	exit $$rc
+
+# ------------------------------------------------------------------ bot
+train: ## train a Rasa model into models/
+	@$(SETUP) rasa
+	$(RASA) train --config config.yml --domain bot/domain --data bot/data --out models
+
+nlu-eval: ## evaluate NLU on a labelled set: make nlu-eval DATA=path
+	@$(SETUP) rasa app
+	$(APP_PY) -m bot.nlu_eval $(DATA)
+
+bench: ## load benchmark (BENCH_ARGS=...)
+	@$(SETUP) rasa app
+	$(APP_PY) -m bench $(BENCH_ARGS)
+
+# ------------------------------------------------------------------ cleanup
+clean: ## remove caches, build output and runtime data (var/, models/, .rasa/, results/)
+	find . -path ./.venv-app -prune -o -path ./.venv-rasa -prune -o -path ./.git -prune -o \
+	    -name __pycache__ -type d -print0 | xargs -0 rm -rf
+	rm -rf .pytest_cache .hypothesis build dist *.egg-info var models .rasa results
+
+distclean: clean ## also remove both venvs
+	rm -rf .venv-app .venv-rasa
