@@ -195,7 +195,7 @@ def decide_concession(session: Session, *, adjustment_id: int, approver: Actor, 
     if approver.role not in APPROVER_ROLES:
         raise PermissionDenied("only a supervisor may approve concessions")
     adjustment = session.scalar(select(Adjustment).where(Adjustment.id == adjustment_id)
-                                .with_for_update())
+                                .with_for_update(of=Adjustment))
     if adjustment is None:
         raise NotFound(f"no adjustment {adjustment_id}")
     if adjustment.status is not AdjustmentStatus.pending_approval:

@@ -36,6 +36,10 @@ class Invoice(TimestampMixin, Base):
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
     )
 
+    def __init__(self, **fields):
+        fields.setdefault("total_minor", 0)  # a new invoice without lines totals 0, not None
+        super().__init__(**fields)
+
     def add_line(self, *, kind: LineKind, code: str, description: str, amount_minor: int) -> "InvoiceLine":
         line = InvoiceLine(
             kind=kind, code=code, description=description, amount_minor=amount_minor,

@@ -1,0 +1,63 @@
+import pytest
+
+from billing_core.actor import Actor
+from billing_core.arrangements.models import ArrangementKind
+from billing_core.arrangements.service import (
+    check_arrangement_eligibility, create_arrangement, preview_arrangement,
+)
+from billing_core.errors import InvalidRequest, NotEligible
+from billing_core.invoices.service import get_balance, record_payment
+
+TOM = "10000003"
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5, 6])
+def test_instalments_add_up_to_the_balance(demo, today, count):
+    balance = get_balance(demo, account_number=TOM, today=today).balance_minor
+    preview = preview_arrangement(demo, account_number=TOM, kind=ArrangementKind.instalments,
+                                  instalments=count, today=today)
+    amounts = [amount for _, amount in preview.schedule]
+    assert len(amounts) == count and sum(amounts) == balance
+    assert max(amounts) - min(amounts) < count  # only the remainder cents differ
+    dates = [due for due, _ in preview.schedule]
+    assert dates == sorted(dates) and dates[0] > today
+
+
+@pytest.mark.parametrize("count", [1, 7])
+def test_instalment_count_outside_two_to_six_is_refused(demo, today, count):
+    with pytest.raises(InvalidRequest):
+        preview_arrangement(demo, account_number=TOM, kind=ArrangementKind.instalments,
+                            instalments=count, today=today)
+
+
+def test_extension_is_at_most_fourteen_days(demo, today):
+    preview = preview_arrangement(demo, account_number=TOM, kind=ArrangementKind.extension,
+                                  extension_days=14, today=today)
+    assert (preview.schedule[0][0] - today).days == 14
+    with pytest.raises(InvalidRequest):
+        preview_arrangement(demo, account_number=TOM, kind=ArrangementKind.extension,
+                            extension_days=15, today=today)
+
+
+def test_tom_gets_one_arrangement_and_not_a_second(demo, today):
+    assert check_arrangement_eligibility(demo, account_number=TOM, today=today) == []
+    arrangement = create_arrangement(demo, account_number=TOM, kind=ArrangementKind.instalments,
+                                     instalments=3, idempotency_key="arr-1", actor=Actor.bot(),
+                                     conversation_id="c-tom", today=today)
+    assert len(arrangement.instalments) == 3
+    retry = create_arrangement(demo, account_number=TOM, kind=ArrangementKind.instalments,
+                               instalments=3, idempotency_key="arr-1", actor=Actor.bot(),
+                               today=today)
+    assert retry.id == arrangement.id
+    assert check_arrangement_eligibility(demo, account_number=TOM, today=today) == ["arrangement_active"]
+    with pytest.raises(NotEligible):
+        create_arrangement(demo, account_number=TOM, kind=ArrangementKind.extension,
+                           idempotency_key="arr-2", actor=Actor.bot(), today=today)
+    assert get_balance(demo, account_number=TOM, today=today).arrangement_id == arrangement.id
+
+
+def test_no_arrangement_without_a_balance(demo, today):
+    balance = get_balance(demo, account_number="10000002", today=today).balance_minor
+    record_payment(demo, account_number="10000002", amount_minor=balance, method="ideal",
+                   idempotency_key="pay-s", actor=Actor.system())
+    assert check_arrangement_eligibility(demo, account_number="10000002", today=today) == ["no_balance_due"]
