@@ -94,3 +94,17 @@ def read_token(token: str) -> dict:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, json.JSONDecodeError) as exc:
         raise InvalidToken("malformed token") from exc
+
+
+_CARD_LIKE = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+_DATE_LIKE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}\b")
+_WORD_DATE = re.compile(
+    r"\b\d{1,2}\s+(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+\d{4}\b",
+    re.IGNORECASE)
+
+
+def mask_sensitive(text: str) -> str:
+    """Hide card-like numbers and dates (dates of birth) before text is logged or shown to staff."""
+    text = _CARD_LIKE.sub(lambda m: "•" * 4 + re.sub(r"\D", "", m.group(0))[-4:], text)
+    text = _DATE_LIKE.sub("••-••-••••", text)
+    return _WORD_DATE.sub("••-••-••••", text)

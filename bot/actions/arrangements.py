@@ -1,0 +1,88 @@
+"""Payment arrangements: offer the options, read the choice, preview, then confirm."""
+import re
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from billing_core.arrangements.models import ArrangementKind
+from billing_core.arrangements.service import (
+    MAX_EXTENSION_DAYS, check_arrangement_eligibility, preview_arrangement,
+)
+from billing_core.errors import InvalidRequest
+from billing_core.invoices.service import get_balance
+from bot.actions.common import AccountAction, Context, answers, new_idempotency_key
+
+EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|"
+                             r"\d+\s*(?:days?|dagen)|uitstel|langer|wachten", re.IGNORECASE)
+INSTALMENT_COUNT = re.compile(r"\b([1-9])\b|\b(two|three|four|five|six|twee|drie|vier|vijf|zes)\b",
+                              re.IGNORECASE)
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6}
+
+
+def parse_arrangement_choice(option: str | None, text: str) -> tuple[ArrangementKind, int | None] | None:
+    """From a button's option ('instalments_3', 'extension') or free text ('in 3 termijnen')."""
+    if option == "extension":
+        return ArrangementKind.extension, None
+    if option and option.startswith("instalments_") and option[12:].isdigit():
+        return ArrangementKind.instalments, int(option[12:])
+    if EXTENSION_WORDS.search(text or ""):  # "2 weeks" is an extension, not 2 instalments
+        return ArrangementKind.extension, None
+    count = INSTALMENT_COUNT.search(text or "")
+    if count:
+        number = int(count.group(1)) if count.group(1) else NUMBER_WORDS[count.group(2).lower()]
+        return ArrangementKind.instalments, number
+    return None
+
+
+def offer_arrangement(dispatcher: CollectingDispatcher, context: Context, session: Session,
+                      choice: tuple[ArrangementKind, int | None]) -> list[EventType]:
+    kind, count = choice
+    try:
+        preview = preview_arrangement(session, account_number=context.account_number, kind=kind,
+                                      instalments=count, today=context.today,
+                                      extension_days=MAX_EXTENSION_DAYS
+                                      if kind is ArrangementKind.extension else None)
+    except InvalidRequest:
+        dispatcher.utter_message(response="utter_arrangement_choice_unclear")
+        return [SlotSet("awaiting", "arrangement_choice"), SlotSet("arrangement_option", None)]
+    amount = context.money(preview.amount_minor, preview.currency)
+    if kind is ArrangementKind.extension:
+        dispatcher.utter_message(response="utter_arrangement_preview_extension", amount=amount,
+                                 date=context.date(preview.schedule[0][0]))
+    else:
+        schedule = ", ".join(f"{context.money(part, preview.currency)} ({context.date(due)})"
+                             for due, part in preview.schedule)
+        dispatcher.utter_message(response="utter_arrangement_preview_instalments", amount=amount,
+                                 count=len(preview.schedule), schedule=schedule)
+    offer = {"type": "arrangement", "kind": kind.value, "instalments": count,
+             "extension_days": MAX_EXTENSION_DAYS if kind is ArrangementKind.extension else None,
+             "key": new_idempotency_key(context, "arrangement")}
+    return [SlotSet("awaiting", "confirm"), SlotSet("offer", offer),
+            SlotSet("arrangement_option", None)]
+
+
+@answers("payment_arrangement", "action_offer_arrangement")
+class ActionOfferArrangement(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        reasons = check_arrangement_eligibility(session, account_number=context.account_number,
+                                                today=context.today)
+        if "no_balance_due" in reasons:
+            dispatcher.utter_message(response="utter_arrangement_not_needed")
+            return []
+        if reasons:
+            dispatcher.utter_message(response="utter_arrangement_not_eligible")
+            return [SlotSet("awaiting", "confirm"),
+                    SlotSet("offer", {"type": "handoff", "reason": "arrangement_not_eligible"})]
+        # "Can I pay in 3 instalments?" already says what they want.
+        choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
+                                          tracker.latest_message.get("text", ""))
+        if choice and tracker.latest_message.get("intent", {}).get("name") == "payment_arrangement":
+            return offer_arrangement(dispatcher, context, session, choice)
+        balance = get_balance(session, account_number=context.account_number, today=context.today)
+        dispatcher.utter_message(response="utter_arrangement_options",
+                                 amount=context.money(balance.balance_minor, balance.currency))
+        return [SlotSet("awaiting", "arrangement_choice")]

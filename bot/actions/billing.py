@@ -1,0 +1,113 @@
+"""Balance, due date, why the bill changed, and how to pay."""
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from billing_core.arrangements.models import ArrangementStatus, PaymentArrangement
+from billing_core.errors import InvalidRequest, NotFound
+from billing_core.invoices.service import (
+    BillExplanation, create_payment_link, explain_latest_bill, get_balance,
+)
+from bot.actions.common import AccountAction, Context, answers
+
+
+def next_instalment(session: Session, arrangement_id: int, context: Context):
+    arrangement = session.get(PaymentArrangement, arrangement_id)
+    if arrangement is None or arrangement.status is not ArrangementStatus.active:
+        return None
+    upcoming = [i for i in arrangement.instalments if i.due_date >= context.today]
+    return upcoming[0] if upcoming else None
+
+
+@answers("ask_balance", "action_show_balance")
+class ActionShowBalance(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        balance = get_balance(session, account_number=context.account_number, today=context.today)
+        amount = context.money(balance.balance_minor, balance.currency)
+        if balance.status == "paid":
+            dispatcher.utter_message(response="utter_balance_paid", balance=amount)
+        elif balance.status == "overdue":
+            dispatcher.utter_message(response="utter_balance_overdue", balance=amount,
+                                     overdue=context.money(balance.overdue_minor, balance.currency))
+        else:
+            dispatcher.utter_message(response="utter_balance_due", balance=amount,
+                                     due_date=context.date(balance.next_due_date))
+        return []
+
+
+@answers("ask_due_date", "action_show_due_date")
+class ActionShowDueDate(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        balance = get_balance(session, account_number=context.account_number, today=context.today)
+        instalment = balance.arrangement_id and next_instalment(session, balance.arrangement_id, context)
+        if instalment:
+            dispatcher.utter_message(response="utter_arrangement_in_place",
+                                     amount=context.money(instalment.amount_minor, balance.currency),
+                                     due_date=context.date(instalment.due_date))
+        elif balance.status == "paid" or balance.next_due_date is None:
+            dispatcher.utter_message(response="utter_balance_paid",
+                                     balance=context.money(balance.balance_minor, balance.currency))
+        elif balance.status == "overdue":
+            dispatcher.utter_message(response="utter_balance_overdue",
+                                     balance=context.money(balance.balance_minor, balance.currency),
+                                     overdue=context.money(balance.overdue_minor, balance.currency))
+        else:
+            dispatcher.utter_message(response="utter_due_date",
+                                     amount=context.money(balance.balance_minor, balance.currency),
+                                     due_date=context.date(balance.next_due_date))
+        return []
+
+
+def say_explanation(dispatcher: CollectingDispatcher, context: Context,
+                    explanation: BillExplanation) -> None:
+    """The latest bill against the previous one, biggest change first, in plain words."""
+    money = lambda amount: context.money(amount, explanation.currency)  # noqa: E731
+    latest = money(explanation.latest.total_minor)
+    if explanation.previous is None or not explanation.changes:
+        dispatcher.utter_message(response="utter_bill_same", latest=latest, extras="")
+        return
+    previous = money(explanation.previous.total_minor)
+    difference = explanation.difference_minor
+    if difference >= 0:
+        dispatcher.utter_message(response="utter_bill_higher", latest=latest, previous=previous,
+                                 difference=money(difference),
+                                 percent=explanation.percent_change)
+    else:
+        dispatcher.utter_message(response="utter_bill_lower", latest=latest, previous=previous,
+                                 difference=money(-difference))
+    for change in explanation.changes:
+        amount = change.previous_minor if change.reason in ("promotion_ended", "late_fee_removed",
+                                                            "removed_item") else change.impact_minor
+        dispatcher.utter_message(response=f"utter_reason_{change.reason}",
+                                 amount=money(abs(amount)), description=change.description)
+
+
+@answers("explain_bill", "action_explain_bill")
+class ActionExplainBill(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        try:
+            explanation = explain_latest_bill(session, account_number=context.account_number)
+        except NotFound:
+            dispatcher.utter_message(response="utter_no_bill_yet")
+            return []
+        say_explanation(dispatcher, context, explanation)
+        return []
+
+
+@answers("pay_bill", "action_send_payment_link")
+class ActionSendPaymentLink(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        try:
+            link = create_payment_link(session, account_number=context.account_number)
+        except InvalidRequest:
+            dispatcher.utter_message(response="utter_nothing_to_pay")
+            return []
+        dispatcher.utter_message(response="utter_payment_link",
+                                 amount=context.money(link.amount_minor, link.currency),
+                                 url=link.url, expires=context.date(link.expires_at.date()))
+        return []

@@ -1,0 +1,126 @@
+"""What every action shares: the conversation's context, formatting, the verification gate."""
+import asyncio
+from abc import ABC, abstractmethod
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from billing_core.db import session_scope
+from billing_core.errors import BillingError
+from billing_core.money import format_money
+from bot.actions.db import session_factory
+
+log = logging.getLogger(__name__)
+
+MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"],
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """The facts an action needs about the conversation, read once from the tracker."""
+
+    conversation_id: str
+    language: str
+    account_number: str | None
+    verified: bool
+    channel: str | None
+    today: date
+
+    @classmethod
+    def of(cls, tracker: Tracker) -> "Context":
+        return cls(
+            conversation_id=tracker.sender_id,
+            language=tracker.get_slot("language") or "en",
+            account_number=tracker.get_slot("account_number"),
+            verified=bool(tracker.get_slot("verified")),
+            channel=tracker.get_slot("channel"),
+            today=date.today(),
+        )
+
+    def money(self, amount_minor: int, currency: str = "EUR") -> str:
+        return format_money(amount_minor, currency, self.language)
+
+    def date(self, day: date) -> str:
+        return f"{day.day} {MONTHS[self.language][day.month - 1]} {day.year}"
+
+
+def new_idempotency_key(context: Context, purpose: str) -> str:
+    """Made when an offer is shown and stored with it, so a repeated 'yes' writes once."""
+    return f"{context.conversation_id}:{purpose}:{uuid.uuid4().hex[:12]}"
+
+
+Handler = Callable[[CollectingDispatcher, Tracker, Context, Session], list[EventType]]
+
+
+async def run_in_session(dispatcher: CollectingDispatcher, handler: Handler, tracker: Tracker,
+                         context: Context) -> list[EventType]:
+    """Run a synchronous handler in a worker thread within one committed unit of work.
+
+    Billing errors and unexpected failures become a polite reply; nothing half-done is kept.
+    """
+
+    def call() -> list[EventType]:
+        with session_scope(session_factory()) as session:
+            return handler(dispatcher, tracker, context, session)
+
+    try:
+        return await asyncio.to_thread(call)
+    except BillingError as exc:
+        log.warning("billing refused %s: %s", handler.__qualname__, exc)
+    except Exception:  # the customer gets an answer whatever broke underneath
+        log.exception("action handler %s failed", handler.__qualname__)
+    dispatcher.utter_message(response="utter_something_went_wrong")
+    return []
+
+
+class AccountAction(Action, ABC):
+    """An answer that needs account data; only ever runs for a verified customer.
+
+    The rules already send unverified customers through `verify_form`; this check is the
+    second line of defence, so account data cannot leak even if a policy mispredicts.
+    """
+
+    action_name: str
+    intent: str
+
+    def name(self) -> str:
+        return self.action_name
+
+    @abstractmethod
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        """Answer for the verified customer in `context`."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+        if not context.verified or not context.account_number:
+            dispatcher.utter_message(response="utter_verify_first")
+            return [SlotSet("pending_request", self.intent), FollowupAction("verify_form")]
+        return await run_in_session(dispatcher, self.handle, tracker, context)
+
+
+ACCOUNT_ACTIONS: dict[str, AccountAction] = {}
+
+
+def answers(intent: str, action_name: str):
+    """Register an AccountAction as the answer to `intent` (used to resume after verification)."""
+
+    def register(cls: type[AccountAction]) -> type[AccountAction]:
+        cls.intent, cls.action_name = intent, action_name
+        ACCOUNT_ACTIONS[intent] = cls()
+        return cls
+
+    return register

@@ -1,0 +1,140 @@
+"""Discounts, complaints and cancellation threats: check what is fair, offer what policy allows.
+
+The bot offers the first concession that fits the policy and its own limit: a late-fee
+waiver, then goodwill credit after bill shock, then (for a cancellation threat) a retention
+discount. Anything larger, or a customer still unhappy, goes to a person.
+"""
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from billing_core.actor import Actor
+from billing_core.concessions.models import ConcessionKind
+from billing_core.concessions.service import assess_concession, get_policy
+from billing_core.customers.service import get_account
+from billing_core.enums import Role
+from billing_core.errors import NotFound
+from billing_core.invoices.service import explain_latest_bill
+from billing_core.plans.service import recommend_plan, with_vat
+from billing_core.retention.service import record_offer
+from bot.actions.common import AccountAction, Context, answers, new_idempotency_key
+
+OFFER_ORDER = (ConcessionKind.late_fee_waiver, ConcessionKind.goodwill_credit,
+               ConcessionKind.retention_discount)
+
+REASON_PHRASES = {
+    "en": {"promotion_ended": "your promotion ended", "late_fee": "a late payment fee was added",
+           "usage_change": "of extra data use", "proration": "of a plan change",
+           "tax_change": "VAT changed", "new_item": "something new was added",
+           "price_change": "a price changed", "credit": "a credit changed",
+           "promotion_started": "a discount changed", "discount_change": "a discount changed",
+           "removed_item": "an item changed", "late_fee_removed": "a fee changed"},
+    "nl": {"promotion_ended": "uw actiekorting is afgelopen",
+           "late_fee": "er aanmaningskosten bij kwamen", "usage_change": "u extra data gebruikte",
+           "proration": "uw abonnement wijzigde", "tax_change": "de btw veranderde",
+           "new_item": "er iets nieuws bij kwam", "price_change": "een prijs veranderde",
+           "credit": "een creditering veranderde", "promotion_started": "een korting veranderde",
+           "discount_change": "een korting veranderde", "removed_item": "er iets veranderde",
+           "late_fee_removed": "er kosten veranderden"},
+}
+
+
+def offer_person(dispatcher: CollectingDispatcher, reason: str) -> list[EventType]:
+    dispatcher.utter_message(response="utter_offer_person")
+    return [SlotSet("awaiting", "confirm"), SlotSet("offer", {"type": "handoff", "reason": reason})]
+
+
+def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, session: Session, *,
+                          churn_risk: bool, reason_code: str) -> list[EventType]:
+    """Offer the first concession the policy allows the bot; otherwise a cheaper plan and a person."""
+    needs_person = False
+    for kind in OFFER_ORDER:
+        assessment = assess_concession(session, account_number=context.account_number, kind=kind,
+                                       role=Role.bot, churn_risk=churn_risk, today=context.today)
+        if not assessment.eligible:
+            continue
+        if not assessment.within_role_limit:
+            needs_person = True
+            continue
+        offer = {"type": "concession", "kind": kind.value, "amount_minor": assessment.suggested_minor,
+                 "months": assessment.months, "reason": reason_code, "churn_risk": churn_risk,
+                 "key": new_idempotency_key(context, "concession")}
+        if churn_risk:
+            outcome = record_offer(session, account_number=context.account_number,
+                                   reason_code=reason_code, actor=Actor.bot(),
+                                   concession_kind=kind.value,
+                                   amount_minor=assessment.suggested_minor,
+                                   channel=context.channel, conversation_id=context.conversation_id)
+            offer["retention_outcome_id"] = outcome.id
+        say_offer(dispatcher, context, session, kind, assessment.suggested_minor, assessment.months)
+        return [SlotSet("awaiting", "confirm"), SlotSet("offer", offer)]
+
+    if churn_risk:  # the comparison group: a cancellation threat with nothing offered
+        record_offer(session, account_number=context.account_number, reason_code=reason_code,
+                     actor=Actor.bot(), channel=context.channel,
+                     conversation_id=context.conversation_id)
+    dispatcher.utter_message(response="utter_no_concession")
+    try:
+        recommendation = recommend_plan(session, account_number=context.account_number,
+                                        today=context.today)
+        if recommendation.should_switch:
+            dispatcher.utter_message(response="utter_offer_cheaper_plan",
+                                     plan=recommendation.recommended.name,
+                                     saving=context.money(recommendation.yearly_saving_minor))
+    except NotFound:
+        pass
+    return offer_person(dispatcher, "concession_above_bot_limit" if needs_person else reason_code)
+
+
+def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Session,
+              kind: ConcessionKind, amount_minor: int, months: int | None) -> None:
+    if kind is ConcessionKind.late_fee_waiver:
+        dispatcher.utter_message(response="utter_offer_late_fee_waiver",
+                                 amount=context.money(amount_minor))
+    elif kind is ConcessionKind.goodwill_credit:
+        dispatcher.utter_message(response="utter_offer_goodwill", amount=context.money(amount_minor))
+    else:
+        policy = get_policy(session, kind=kind)
+        since = get_account(session, account_number=context.account_number).customer.customer_since
+        dispatcher.utter_message(
+            response="utter_offer_retention", years=(context.today - since).days // 365,
+            percent=policy.discount_percent, months=months,
+            monthly=context.money(with_vat(amount_minor // (months or 1))))
+
+
+@answers("request_discount", "action_offer_concession")
+class ActionOfferConcession(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        return offer_best_concession(dispatcher, context, session,
+                                     churn_risk=bool(tracker.get_slot("churn_risk")),
+                                     reason_code="discount_request")
+
+
+@answers("complain", "action_handle_complaint")
+class ActionHandleComplaint(AccountAction):
+    """Look at the bill first: explain a rise in one line, then offer what is fair."""
+
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        try:
+            explanation = explain_latest_bill(session, account_number=context.account_number)
+        except NotFound:
+            explanation = None
+        if explanation and explanation.difference_minor > 0 and explanation.changes:
+            main = explanation.changes[0].reason
+            dispatcher.utter_message(response="utter_complaint_bill_context",
+                                     difference=context.money(explanation.difference_minor),
+                                     main_reason=REASON_PHRASES[context.language].get(main, main))
+        return offer_best_concession(dispatcher, context, session, churn_risk=False,
+                                     reason_code="complaint")
+
+
+@answers("cancel_service", "action_handle_cancellation")
+class ActionHandleCancellation(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        events = offer_best_concession(dispatcher, context, session, churn_risk=True,
+                                       reason_code="cancel_threat")
+        return [SlotSet("churn_risk", True)] + events

@@ -1,0 +1,194 @@
+"""Yes, no, bare values and misunderstandings: the glue between questions and answers."""
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from billing_core.actor import Actor
+from billing_core.arrangements.models import ArrangementKind
+from billing_core.arrangements.service import create_arrangement
+from billing_core.concessions.models import ConcessionKind
+from billing_core.concessions.service import grant_concession
+from billing_core.errors import BillingError
+from billing_core.plans.service import apply_plan_change, get_plan, with_vat
+from billing_core.retention.models import OfferResponse, RetentionOutcome
+from billing_core.retention.service import record_response
+from bot.actions.arrangements import offer_arrangement, parse_arrangement_choice
+from bot.actions.common import Context, run_in_session
+from bot.actions.concessions import offer_person
+from bot.actions.handoff import hand_off
+from bot.actions.plans import offer_plan_change
+
+CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
+
+INTENT_LABELS = {
+    "ask_balance": ("My balance", "Mijn saldo"),
+    "ask_due_date": ("When to pay", "Wanneer betalen"),
+    "explain_bill": ("Why my bill changed", "Waarom mijn factuur veranderde"),
+    "pay_bill": ("How to pay", "Hoe betalen"),
+    "payment_arrangement": ("Payment arrangement", "Betalingsregeling"),
+    "change_plan": ("Change my plan", "Abonnement wijzigen"),
+    "ask_plans": ("Our plans", "Onze abonnementen"),
+    "request_discount": ("A discount", "Korting"),
+    "complain": ("A complaint", "Een klacht"),
+    "cancel_service": ("Cancel", "Opzeggen"),
+    "request_human": ("Talk to a person", "Medewerker spreken"),
+}
+
+
+def _confirm(dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+             session: Session, offer: dict) -> list[EventType]:
+    """Carry out the offer the customer said yes to; the offer's key makes a repeat harmless."""
+    if offer["type"] == "plan_change":
+        change = apply_plan_change(session, account_number=context.account_number,
+                                   to_plan_code=offer["to_plan"], idempotency_key=offer["key"],
+                                   actor=Actor.bot(), conversation_id=context.conversation_id,
+                                   today=context.today)
+        dispatcher.utter_message(response="utter_plan_changed",
+                                 to_plan=get_plan(session, code=offer["to_plan"]).name,
+                                 date=context.date(change.effective_date))
+    elif offer["type"] == "arrangement":
+        create_arrangement(session, account_number=context.account_number,
+                           kind=ArrangementKind(offer["kind"]), instalments=offer["instalments"],
+                           extension_days=offer["extension_days"], idempotency_key=offer["key"],
+                           actor=Actor.bot(), conversation_id=context.conversation_id,
+                           today=context.today)
+        dispatcher.utter_message(response="utter_arrangement_created")
+    elif offer["type"] == "concession":
+        kind = ConcessionKind(offer["kind"])
+        adjustment = grant_concession(
+            session, account_number=context.account_number, kind=kind,
+            amount_minor=offer["amount_minor"], actor=Actor.bot(), reason_code=offer["reason"],
+            idempotency_key=offer["key"], conversation_id=context.conversation_id,
+            channel=context.channel, churn_risk=offer["churn_risk"], today=context.today)
+        if offer.get("retention_outcome_id"):
+            session.get(RetentionOutcome, offer["retention_outcome_id"]).adjustment_id = adjustment.id
+            record_response(session, outcome_id=offer["retention_outcome_id"],
+                            response=OfferResponse.accepted, actor=Actor.bot())
+        if kind is ConcessionKind.retention_discount:
+            dispatcher.utter_message(
+                response="utter_concession_granted_discount", months=offer["months"],
+                monthly=context.money(with_vat(offer["amount_minor"] // offer["months"])))
+        else:
+            dispatcher.utter_message(response="utter_concession_granted_credit",
+                                     amount=context.money(offer["amount_minor"]))
+    return CLEARED
+
+
+class ActionConfirm(Action):
+    def name(self) -> str:
+        return "action_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+        offer = tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+        if not offer:
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            return CLEARED
+        if offer["type"] == "handoff":
+            return await hand_off(dispatcher, tracker, context, offer.get("reason", "customer_asked"))
+        if not context.verified:  # offers are only made to verified customers; never act otherwise
+            dispatcher.utter_message(response="utter_verify_first")
+            return CLEARED
+
+        def handle(dispatcher, tracker, context, session):
+            try:
+                return _confirm(dispatcher, tracker, context, session, offer)
+            except BillingError:
+                # e.g. a limit or eligibility changed since the offer: a person takes over.
+                session.rollback()
+                return offer_person(dispatcher, "confirmation_failed")
+
+        return await run_in_session(dispatcher, handle, tracker, context)
+
+
+class ActionDecline(Action):
+    def name(self) -> str:
+        return "action_decline"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+        offer = tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+        if not offer or offer["type"] == "handoff":
+            dispatcher.utter_message(response="utter_anything_else")
+            return CLEARED
+        if offer["type"] != "concession":
+            dispatcher.utter_message(response="utter_ok_not_doing_it")
+            return CLEARED
+
+        # A declined concession: the customer is still unhappy, so offer a person.
+        def handle(dispatcher, tracker, context, session):
+            if offer.get("retention_outcome_id"):
+                record_response(session, outcome_id=offer["retention_outcome_id"],
+                                response=OfferResponse.declined, actor=Actor.bot())
+            return offer_person(dispatcher, "offer_declined")
+
+        return await run_in_session(dispatcher, handle, tracker, context)
+
+
+class ActionHandleInform(Action):
+    """A bare value: the plan or arrangement option the bot asked for, or a detail for later."""
+
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+        awaiting = tracker.get_slot("awaiting")
+        if not context.verified or awaiting not in ("plan_choice", "arrangement_choice"):
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            return []
+        if awaiting == "plan_choice":
+            plan = tracker.get_slot("target_plan")
+            if not plan:
+                dispatcher.utter_message(response="utter_plan_unknown")
+                return []
+            return await run_in_session(
+                dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, plan), tracker, context)
+        choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
+                                          tracker.latest_message.get("text", ""))
+        if choice is None:
+            dispatcher.utter_message(response="utter_arrangement_choice_unclear")
+            return []
+        return await run_in_session(
+            dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionClarify(Action):
+    """Two-stage fallback: first suggest what the customer may have meant, then offer a person."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+        if consecutive_fallbacks(tracker) >= 2:
+            dispatcher.utter_message(response="utter_fallback_offer_person")
+            return [SlotSet("awaiting", "confirm"),
+                    SlotSet("offer", {"type": "handoff", "reason": "not_understood"})]
+        index = 1 if context.language == "nl" else 0
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        guesses = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS][:2]
+        buttons = [{"title": INTENT_LABELS[name][index], "payload": f"/{name}"} for name in guesses]
+        if "request_human" not in guesses:
+            buttons.append({"title": INTENT_LABELS["request_human"][index],
+                            "payload": "/request_human"})
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []

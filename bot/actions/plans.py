@@ -1,0 +1,102 @@
+"""Plan list and recommendation; plan change with a proration preview, then confirmation."""
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from billing_core.errors import InvalidRequest, NotFound
+from billing_core.plans.service import (
+    PlanOption, current_subscription, list_plans, preview_plan_change, recommend_plan,
+)
+from bot.actions.common import AccountAction, Context, answers, new_idempotency_key, run_in_session
+
+DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
+
+
+def plan_line(context: Context, plan: PlanOption) -> str:
+    unlimited, unit = DATA_WORDS[context.language]
+    data = unlimited if plan.included_gb is None else f"{plan.included_gb} {unit}"
+    return f"- {plan.name}: {context.money(plan.monthly_price_incl_vat_minor, plan.currency)}, {data}"
+
+
+def say_recommendation(dispatcher: CollectingDispatcher, context: Context, session: Session) -> None:
+    try:
+        recommendation = recommend_plan(session, account_number=context.account_number,
+                                        today=context.today)
+    except NotFound:
+        return
+    if recommendation.should_switch:
+        dispatcher.utter_message(
+            response="utter_plan_recommendation", plan=recommendation.recommended.name,
+            saving=context.money(recommendation.yearly_saving_minor),
+            usage=", ".join(f"{gb} GB" for gb in recommendation.usage_gb))
+    else:
+        dispatcher.utter_message(response="utter_plan_fits", plan=recommendation.current.name)
+
+
+class ActionListPlans(Action):
+    """Anyone may see the plans; a verified customer also hears which one fits them best."""
+
+    def name(self) -> str:
+        return "action_list_plans"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+
+        def handle(dispatcher, tracker, context, session):
+            lines = "\n".join(plan_line(context, plan) for plan in list_plans(session))
+            dispatcher.utter_message(response="utter_plans", plans=lines)
+            if context.verified and context.account_number:
+                say_recommendation(dispatcher, context, session)
+            return []
+
+        return await run_in_session(dispatcher, handle, tracker, context)
+
+
+def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, session: Session,
+                      plan_code: str) -> list[EventType]:
+    """Show the preview for `plan_code` and wait for a yes; the change itself waits for it."""
+    events: list[EventType] = [SlotSet("target_plan", None)]
+    try:
+        preview = preview_plan_change(session, account_number=context.account_number,
+                                      to_plan_code=plan_code, today=context.today)
+    except NotFound:
+        dispatcher.utter_message(response="utter_plan_unknown")
+        return events + [SlotSet("awaiting", "plan_choice")]
+    except InvalidRequest:
+        dispatcher.utter_message(response="utter_plan_already", plan=plan_code.capitalize())
+        return events + [SlotSet("awaiting", None)]
+    new_price = context.money(preview.to_plan.monthly_price_incl_vat_minor, preview.currency)
+    if preview.direction == "upgrade":
+        dispatcher.utter_message(
+            response="utter_plan_preview_upgrade", from_plan=preview.from_plan.name,
+            to_plan=preview.to_plan.name, new_price=new_price, days=preview.days_remaining,
+            proration=context.money(preview.proration_incl_vat_minor, preview.currency))
+    else:
+        dispatcher.utter_message(
+            response="utter_plan_preview_downgrade", from_plan=preview.from_plan.name,
+            to_plan=preview.to_plan.name, new_price=new_price,
+            date=context.date(preview.effective_date))
+    offer = {"type": "plan_change", "to_plan": preview.to_plan.code,
+             "key": new_idempotency_key(context, "plan")}
+    return events + [SlotSet("awaiting", "confirm"), SlotSet("offer", offer)]
+
+
+@answers("change_plan", "action_change_plan")
+class ActionChangePlan(AccountAction):
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        target = tracker.get_slot("target_plan")
+        if target:
+            return offer_plan_change(dispatcher, context, session, target)
+        current = current_subscription(session, account_number=context.account_number,
+                                       today=context.today).plan
+        buttons = [{"title": plan.name, "payload": f'/inform{{"plan": "{plan.code}"}}'}
+                   for plan in list_plans(session) if plan.code != current.code]
+        dispatcher.utter_message(response="utter_ask_target_plan", plan=current.name,
+                                 buttons=buttons)
+        say_recommendation(dispatcher, context, session)
+        return [SlotSet("awaiting", "plan_choice")]

@@ -1,0 +1,164 @@
+"""Session start (channel metadata), the verification form, and resuming the question."""
+import asyncio
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from billing_core.customers.service import (
+    LOCKOUT, VerificationStatus, find_account_number_by_phone, verify_identity,
+)
+from billing_core.db import session_scope
+from billing_core.errors import InvalidRequest
+from billing_core.security import parse_date_of_birth
+from bot.actions.common import ACCOUNT_ACTIONS, Context, run_in_session
+from bot.actions.db import session_factory
+
+ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
+POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
+# Slots that survive a new session; verification never does.
+CARRIED_OVER = ("language", "channel", "phone")
+
+
+class ActionSessionStart(Action):
+    """Start a session with the channel's metadata: channel, language, and the SMS sender.
+
+    Over SMS the sender's phone selects the account, so verification asks only for the
+    second factor; it is never skipped.
+    """
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        for slot in CARRIED_OVER:
+            if tracker.get_slot(slot) is not None:
+                events.append(SlotSet(slot, tracker.get_slot(slot)))
+        metadata = tracker.get_slot("session_started_metadata") or {}
+        if metadata.get("lang") in ("en", "nl"):
+            events.append(SlotSet("language", metadata["lang"]))
+        if metadata.get("channel"):
+            events.append(SlotSet("channel", str(metadata["channel"])[:16]))
+        phone = metadata.get("phone")
+        if phone:
+            events.append(SlotSet("phone", phone))
+            number = await asyncio.to_thread(_account_for_phone, phone)
+            if number:
+                events.append(SlotSet("account_number", number))
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+def _account_for_phone(phone: str) -> str | None:
+    with session_scope(session_factory()) as session:
+        return find_account_number_by_phone(session, phone=phone)
+
+
+class ActionRememberRequest(Action):
+    """Keep the account question for after verification, and say why we verify first."""
+
+    def name(self) -> str:
+        return "action_remember_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        events = [SlotSet("verification_locked", False)]
+        if intent in ACCOUNT_ACTIONS:
+            events.append(SlotSet("pending_request", intent))
+            if intent == "cancel_service":
+                events.append(SlotSet("churn_risk", True))
+        if tracker.active_loop_name != "verify_form":
+            dispatcher.utter_message(response="utter_verify_first")
+        return events
+
+
+def classify_second_factor(text: str) -> tuple[str, str] | None:
+    """('postcode', '1012AB') or ('date_of_birth', '1985-04-12'); None if it is neither."""
+    cleaned = text.strip()
+    if POSTCODE.match(cleaned):
+        return "postcode", cleaned
+    try:
+        return "date_of_birth", parse_date_of_birth(cleaned).isoformat()
+    except InvalidRequest:
+        return None
+
+
+class ValidateVerifyForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_verify_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        # A lockout ends the form: nothing more is asked until the lock expires.
+        return [] if tracker.get_slot("verification_locked") else domain_slots
+
+    def validate_account_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        number = re.sub(r"[\s.-]", "", str(slot_value or ""))
+        if not ACCOUNT_NUMBER.match(number):
+            dispatcher.utter_message(response="utter_invalid_account_number")
+            return {"account_number": None}
+        return {"account_number": number}
+
+    async def validate_second_factor(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        factor = classify_second_factor(str(slot_value or ""))
+        if factor is None:  # not a date or postcode: ask again, it is no attempt
+            dispatcher.utter_message(response="utter_invalid_second_factor")
+            return {"second_factor": None}
+        context = Context.of(tracker)
+        phone = tracker.get_slot("phone")
+        kind, value = factor
+
+        def attempt():
+            with session_scope(session_factory()) as session:
+                result = verify_identity(session, account_number=context.account_number,
+                                         conversation_id=context.conversation_id,
+                                         **{kind: value})
+                phone_account = find_account_number_by_phone(session, phone=phone) if phone else None
+                return result, phone_account
+
+        result, phone_account = await asyncio.to_thread(attempt)
+        if result.status is VerificationStatus.verified:
+            dispatcher.utter_message(response="utter_verified", name=result.customer_name)
+            slots = {"second_factor": "checked", "verified": True,
+                     "customer_name": result.customer_name, "account_number": result.account_number}
+            if not tracker.get_slot("language"):
+                slots["language"] = result.language
+            return slots
+        # Keep an account number that the sender's phone chose; forget a typed one.
+        keep_number = context.account_number if context.account_number == phone_account else None
+        if result.status is VerificationStatus.locked:
+            dispatcher.utter_message(response="utter_verification_locked",
+                                     minutes=int(LOCKOUT.total_seconds() // 60))
+            return {"second_factor": None, "account_number": keep_number,
+                    "verification_locked": True}
+        dispatcher.utter_message(response="utter_verification_failed",
+                                 attempts_left=result.attempts_left)
+        return {"second_factor": None, "account_number": keep_number}
+
+
+class ActionResumeRequest(Action):
+    """After the form: answer what was asked, or offer a person when verification is locked."""
+
+    def name(self) -> str:
+        return "action_resume_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+        pending = tracker.get_slot("pending_request")
+        events: list[EventType] = [SlotSet("pending_request", None)]
+        if not context.verified:
+            return events + [SlotSet("awaiting", "confirm"),
+                             SlotSet("offer", {"type": "handoff", "reason": "verification_locked"})]
+        action = ACCOUNT_ACTIONS.get(pending)
+        if action is None:
+            dispatcher.utter_message(response="utter_anything_else")
+            return events
+        return events + await run_in_session(dispatcher, action.handle, tracker, context)

@@ -1,0 +1,86 @@
+"""English/Dutch detection as an NLU component (runs inside the Rasa server's venv).
+
+Each message gets a `language` entity when the words say clearly which language it is, so
+the `language` slot follows the customer on every channel. Bare values ("10000001", "ok")
+say nothing and leave the slot as it was.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES
+from rasa.shared.nlu.training_data.message import Message
+
+DUTCH = set("""
+ik je jij u uw mijn mn m'n me mij wat waarom hoe wanneer waar welke welk wie het de een een
+niet geen wel wil wilt kan kun kunt ben bent is zijn was heb hebt heeft hebben moet moeten
+mag graag bedankt dank dankje dankjewel bedankt hoi hallo hey goedemorgen goedemiddag
+goedenavond doei dag ja jazeker nee neen klopt prima oke oké rekening factuur facturen
+betalen betaling betaald bedrag saldo openstaand abonnement opzeggen stoppen klacht
+medewerker mens iemand spreken praten bellen hoeveel wanneer vervaldatum termijnen
+regeling uitstel korting duur duurder hoger hoog waarom omdat over van voor met op aan
+dat dit er nog al ook maar dan als naar bij tot uit om zo te even ff aub alsjeblieft
+alstublieft svp deze die jullie jou weer veel kosten extra maand maanden euro goedkoper
+goedkoop pakket overstappen wijzigen veranderen verlagen hulp helpen ontvangen gekregen
+snap begrijp snap niks echt heel erg boos ontevreden vind denk weet zeggen
+""".split())
+
+ENGLISH = set("""
+i me my mine you your what why how when where which who the a an not no yes yeah yep nope
+want wanna can could would should is are was were be been have has had do does did need
+please pls thanks thank thx hello hi hey morning evening bye goodbye okay sure bill bills
+invoice pay paid payment balance owe due amount plan plans cancel cancellation complaint
+agent person human someone speak talk call how much when instalments installments
+arrangement extension discount expensive higher high because about of for with on to from
+that this there still also but then if at by out so just get got give know think help
+charge charged fee fees month months cheaper cheap switch change upgrade downgrade
+received really very angry unhappy understand account number date birth
+""".split())
+
+_WORD = re.compile(r"[a-zA-Z\u00C0-\u024F']+")
+
+
+def detect_language(text: str) -> Optional[str]:
+    """'nl' or 'en' when the text clearly is one of them, else None."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    dutch = sum(w in DUTCH for w in words)
+    english = sum(w in ENGLISH for w in words)
+    if dutch == english:
+        return None
+    return "nl" if dutch > english else "en"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class LanguageDetector(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get("text") or ""
+            if text.startswith("/"):  # button payloads carry no language
+                continue
+            language = detect_language(text)
+            if language:
+                entity = {"entity": "language", "value": language, "start": 0,
+                          "end": len(text), "confidence": 1.0,
+                          "extractor": self.__class__.__name__}
+                message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data):
+        return training_data
