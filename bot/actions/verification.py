@@ -15,6 +15,7 @@ from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
 from bot.actions.common import ACCOUNT_ACTIONS, Context, run_in_session
 from bot.actions.db import session_factory
+from bot.language import detect_language
 
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
@@ -162,3 +163,18 @@ class ActionResumeRequest(Action):
             dispatcher.utter_message(response="utter_anything_else")
             return events
         return events + await run_in_session(dispatcher, action.handle, tracker, context)
+
+
+class ActionDetectLanguage(Action):
+    """Custom mapping of the `language` slot: follow the language the customer writes in."""
+
+    def name(self) -> str:
+        return "action_detect_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        language = None if text.startswith("/") else detect_language(text)
+        if language and language != tracker.get_slot("language"):
+            return [SlotSet("language", language)]
+        return []

@@ -1,20 +1,11 @@
-"""English/Dutch detection as an NLU component (runs inside the Rasa server's venv).
+"""English or Dutch, from the words a customer writes.
 
-Each message gets a `language` entity when the words say clearly which language it is, so
-the `language` slot follows the customer on every channel. Bare values ("10000001", "ok")
-say nothing and leave the slot as it was.
+The action server fills the `language` slot with this on every message (a custom slot
+mapping), so replies follow the customer on every channel. Bare values ("10000001",
+"ok") say nothing and leave the slot as it was.
 """
-from __future__ import annotations
-
 import re
-from typing import Any, Dict, List, Optional, Text
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
-from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES
-from rasa.shared.nlu.training_data.message import Message
+from typing import Optional
 
 DUTCH = set("""
 ik je jij u uw mijn mn m'n me mij wat waarom hoe wanneer waar welke welk wie het de een een
@@ -53,34 +44,3 @@ def detect_language(text: str) -> Optional[str]:
     if dutch == english:
         return None
     return "nl" if dutch > english else "en"
-
-
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
-class LanguageDetector(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        return cls()
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            text = message.get("text") or ""
-            if text.startswith("/"):  # button payloads carry no language
-                continue
-            language = detect_language(text)
-            if language:
-                entity = {"entity": "language", "value": language, "start": 0,
-                          "end": len(text), "confidence": 1.0,
-                          "extractor": self.__class__.__name__}
-                message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
-        return messages
-
-    def process_training_data(self, training_data):
-        return training_data
