@@ -144,6 +144,13 @@ def preview_plan_change(session: Session, *, account_number: str, to_plan_code: 
     )
 
 
+def scheduled_plan_change(session: Session, *, account_number: str, today: date) -> PlanChange | None:
+    """A change that takes effect after today (a downgrade waiting for the next cycle)."""
+    account = get_account(session, account_number=account_number)
+    return session.scalar(select(PlanChange).where(
+        PlanChange.account_id == account.id, PlanChange.effective_date > today))
+
+
 def apply_plan_change(session: Session, *, account_number: str, to_plan_code: str,
                       idempotency_key: str, actor: Actor, conversation_id: str | None = None,
                       today: date | None = None) -> PlanChange:
@@ -154,9 +161,7 @@ def apply_plan_change(session: Session, *, account_number: str, to_plan_code: st
     existing = stored_result(session, PlanChange, key=idempotency_key, request_hash=request_hash)
     if existing is not None:
         return existing
-    pending = session.scalar(select(PlanChange).where(
-        PlanChange.account_id == account.id, PlanChange.effective_date > today))
-    if pending is not None:
+    if scheduled_plan_change(session, account_number=account_number, today=today) is not None:
         raise InvalidRequest("a plan change is already scheduled for this account")
     preview = preview_plan_change(session, account_number=account_number,
                                   to_plan_code=to_plan_code, today=today)

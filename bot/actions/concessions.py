@@ -84,6 +84,8 @@ def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, se
                                      saving=context.money(recommendation.yearly_saving_minor))
     except NotFound:
         pass
+    if churn_risk:
+        dispatcher.utter_message(response="utter_cancel_how")
     return offer_person(dispatcher, "concession_above_bot_limit" if needs_person else reason_code)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.plans.service import (
     PlanOption, current_subscription, list_plans, preview_plan_change, recommend_plan,
+    scheduled_plan_change,
 )
 from bot.actions.common import AccountAction, Context, answers, new_idempotency_key, run_in_session
 
@@ -60,6 +61,9 @@ def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, sessio
                       plan_code: str) -> list[EventType]:
     """Show the preview for `plan_code` and wait for a yes; the change itself waits for it."""
     events: list[EventType] = [SlotSet("target_plan", None)]
+    if scheduled_plan_change(session, account_number=context.account_number, today=context.today):
+        dispatcher.utter_message(response="utter_plan_change_pending")
+        return events + [SlotSet("awaiting", None)]
     try:
         preview = preview_plan_change(session, account_number=context.account_number,
                                       to_plan_code=plan_code, today=context.today)

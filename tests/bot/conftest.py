@@ -1,0 +1,50 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import (
+    REPO, process_env, start_action_server, start_rasa_server, trained_model, write_endpoints,
+)
+
+
+@pytest.fixture(scope="session")
+def bot_database_url(tmp_path_factory) -> str:
+    """A migrated SQLite database with the demo data, committed, shared by the bot processes."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('botdb') / 'billing.db'}"
+    for args in (["migrate"], ["seed", "--demo"]):
+        subprocess.run([sys.executable, "-m", "billing_core", "--database-url", url, *args],
+                       check=True, capture_output=True, env=process_env(), timeout=120)
+    return url
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    return trained_model()
+
+
+@pytest.fixture(scope="session")
+def action_server(bot_database_url, tmp_path_factory):
+    server = start_action_server(database_url=bot_database_url,
+                                 log_dir=tmp_path_factory.mktemp("actions"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoints(action_server, tmp_path_factory) -> Path:
+    return write_endpoints(tmp_path_factory.mktemp("endpoints") / "endpoints.yml", action_server.url)
+
+
+@pytest.fixture(scope="session")
+def rasa_server(model, endpoints, tmp_path_factory):
+    server = start_rasa_server(model=model, endpoints=endpoints,
+                               log_dir=tmp_path_factory.mktemp("rasa"))
+    yield server
+    server.stop()
+
+
+def run_rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([str(REPO / ".venv-rasa" / "bin" / "rasa"), *args], cwd=REPO,
+                          env=process_env(), capture_output=True, text=True, timeout=timeout)

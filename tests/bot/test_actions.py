@@ -1,0 +1,170 @@
+"""Actions against a seeded database, called the way the action server calls them."""
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import create_engine, func, select, text
+
+from billing_core.config import get_settings
+from bot.actions.arrangements import parse_arrangement_choice
+from bot.actions.billing import ActionExplainBill, ActionShowBalance
+from bot.actions.db import session_factory
+from bot.actions.dialogue import ActionClarify, ActionConfirm
+from bot.actions.handoff import ActionHandoff
+from bot.actions.verification import ValidateVerifyForm
+from bot.language import detect_language
+
+
+@pytest.fixture(autouse=True)
+def action_database(bot_database_url, monkeypatch):
+    monkeypatch.setenv("BILLING_DATABASE_URL", bot_database_url)
+    get_settings.cache_clear()
+    session_factory.cache_clear()
+    yield
+    get_settings.cache_clear()
+    session_factory.cache_clear()
+
+
+def tracker(sender="t1", slots=None, text="", intent="inform", events=None, ranking=None):
+    return Tracker.from_dict({
+        "sender_id": sender, "slots": slots or {}, "events": events or [], "paused": False,
+        "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
+        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                           "entities": [], "intent_ranking": ranking or []},
+    })
+
+
+def run(action, dispatcher, track):
+    return asyncio.run(action.run(dispatcher, track, {}))
+
+
+def responses(dispatcher):
+    return [m.get("response") for m in dispatcher.messages]
+
+
+def test_no_account_data_before_verification():
+    for action in (ActionShowBalance(), ActionExplainBill()):
+        dispatcher = CollectingDispatcher()
+        events = run(action, dispatcher, tracker(slots={"account_number": "10000001"}))
+        assert responses(dispatcher) == ["utter_verify_first"]
+        assert all("€" not in str(m) for m in dispatcher.messages)
+        assert {"event": "followup", "timestamp": None, "name": "verify_form"} in events
+
+
+def test_verified_jane_hears_her_balance_and_why():
+    slots = {"verified": True, "account_number": "10000001", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    run(ActionShowBalance(), dispatcher, tracker(slots=slots))
+    assert dispatcher.messages[0]["response"] == "utter_balance_due"
+    assert dispatcher.messages[0]["balance"] == "€53.40"
+    dispatcher = CollectingDispatcher()
+    run(ActionExplainBill(), dispatcher, tracker(slots=slots))
+    assert responses(dispatcher) == ["utter_bill_higher", "utter_reason_promotion_ended",
+                                     "utter_reason_late_fee", "utter_reason_tax_change"]
+    assert dispatcher.messages[0]["percent"] == 30
+    assert [m.get("amount") for m in dispatcher.messages[1:]] == ["€6.00", "€5.00", "€1.26"]
+
+
+def test_dutch_amounts_are_formatted_the_dutch_way():
+    dispatcher = CollectingDispatcher()
+    run(ActionShowBalance(), dispatcher, tracker(slots={"verified": True, "language": "nl",
+                                                        "account_number": "10000002"}))
+    assert dispatcher.messages[0]["balance"] == "€ 66,55"
+
+
+def validate_factor(value, slots):
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ValidateVerifyForm().validate_second_factor(
+        value, dispatcher, tracker(slots=slots), {}))
+    return result, dispatcher
+
+
+def test_verification_form_counts_failures_and_verifies():
+    slots = {"account_number": "10000003"}
+    result, dispatcher = validate_factor("01-01-1970", slots)
+    assert result == {"second_factor": None, "account_number": None}
+    assert dispatcher.messages[0]["attempts_left"] == 2
+    result, dispatcher = validate_factor("hello there", slots)  # not a factor: no attempt used
+    assert responses(dispatcher) == ["utter_invalid_second_factor"]
+    result, dispatcher = validate_factor("30-01-1978", slots)
+    assert result["verified"] is True and result["customer_name"] == "Tom Baker"
+    assert result["second_factor"] == "checked"  # the date of birth is not kept in a slot
+
+
+def test_confirmed_plan_change_is_written_once(bot_database_url):
+    slots = {"verified": True, "account_number": "10000001", "language": "en",
+             "awaiting": "confirm",
+             "offer": {"type": "plan_change", "to_plan": "premium", "key": "t:plan:abc"}}
+    for _ in range(2):  # a repeated "yes" must not change the plan twice
+        dispatcher = CollectingDispatcher()
+        run(ActionConfirm(), dispatcher, tracker(slots=slots, intent="affirm"))
+        assert responses(dispatcher) == ["utter_plan_changed"]
+    engine = create_engine(bot_database_url)
+    with engine.connect() as connection:
+        assert connection.scalar(text(
+            "select count(*) from plan_changes where idempotency_key = 't:plan:abc'")) == 1
+    engine.dispose()
+
+
+def test_unclear_twice_offers_a_person():
+    fallback = {"event": "user", "text": "blorp", "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    dispatcher = CollectingDispatcher()
+    run(ActionClarify(), dispatcher, tracker(events=[fallback], intent="nlu_fallback",
+                                             ranking=[{"name": "ask_balance"}, {"name": "greet"},
+                                                      {"name": "pay_bill"}]))
+    assert responses(dispatcher) == ["utter_clarify"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == \
+        ["/ask_balance", "/pay_bill", "/request_human"]
+    dispatcher = CollectingDispatcher()
+    events = run(ActionClarify(), dispatcher, tracker(events=[fallback, fallback],
+                                                      intent="nlu_fallback"))
+    assert responses(dispatcher) == ["utter_fallback_offer_person"]
+    assert {"event": "slot", "timestamp": None, "name": "awaiting", "value": "confirm"} in events
+
+
+def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
+    events = [
+        {"event": "user", "text": "my bill is way too high, this is a rip off",
+         "parse_data": {"intent": {"name": "complain"}}, "timestamp": 1},
+        {"event": "user", "text": "12-04-1985", "parse_data": {"intent": {"name": "inform"}},
+         "timestamp": 2},
+        {"event": "action", "name": "action_handle_complaint", "timestamp": 3},
+        {"event": "slot", "name": "offer", "value": {"type": "concession", "kind": "goodwill_credit",
+                                                     "amount_minor": 534, "key": "k"}},
+    ]
+    dispatcher = CollectingDispatcher()
+    run(ActionHandoff(), dispatcher, tracker(
+        slots={"verified": True, "account_number": "10000001", "customer_name": "Jane Doe",
+               "language": "en", "channel": "sms"}, intent="request_human", events=events))
+    packet = dispatcher.messages[1]["custom"]["handoff"]
+    assert packet["customer"] == {"name": "Jane Doe", "account_number": "10000001"}
+    assert packet["flags"] == ["complaint"] and packet["intent"] == "complain"
+    assert packet["bill"]["balance_minor"] == 5340
+    assert [c["reason"] for c in packet["bill"]["changes"]][:2] == ["promotion_ended", "late_fee"]
+    assert packet["offers"] == [{"type": "concession", "kind": "goodwill_credit", "amount_minor": 534}]
+    assert packet["bot_tried"] == ["action_handle_complaint"]
+    texts = [line["text"] for line in packet["transcript"]]
+    assert "12-04-1985" not in " ".join(texts) and "••-••-••••" in texts
+
+
+@pytest.mark.parametrize("option, text, expected", [
+    ("instalments_3", "", ("instalments", 3)),
+    ("extension", "", ("extension", None)),
+    (None, "can I pay in 4 parts", ("instalments", 4)),
+    (None, "in drie termijnen graag", ("instalments", 3)),
+    (None, "2 weeks more please", ("extension", None)),
+    (None, "uitstel aub", ("extension", None)),
+    (None, "no idea", None),
+])
+def test_arrangement_choices_from_buttons_and_free_text(option, text, expected):
+    choice = parse_arrangement_choice(option, text)
+    assert (None if choice is None else (choice[0].value, choice[1])) == expected
+
+
+@pytest.mark.parametrize("text, language", [
+    ("wat moet ik deze maand betalen", "nl"), ("why is my bill so high", "en"),
+    ("ik wil een medewerker spreken", "nl"), ("10000001", None), ("ok", None),
+])
+def test_language_detection(text, language):
+    assert detect_language(text) == language

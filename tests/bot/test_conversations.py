@@ -1,0 +1,146 @@
+"""Whole conversations through a running Rasa server and action server on the demo data."""
+import re
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+pytestmark = pytest.mark.rasa
+
+AMOUNT = re.compile(r"€\s?\d")
+
+
+class Conversation:
+    def __init__(self, server, metadata=None):
+        self.url = server.url + "/webhooks/rest/webhook"
+        self.sender = f"test-{uuid.uuid4().hex[:10]}"
+        self.metadata = metadata or {}
+        self.replies: list[dict] = []
+
+    def say(self, message: str) -> str:
+        response = httpx.post(self.url, json={"sender": self.sender, "message": message,
+                                              "metadata": self.metadata}, timeout=30)
+        response.raise_for_status()
+        self.replies = response.json()
+        return "\n".join(r.get("text", "") for r in self.replies)
+
+    def custom(self) -> list[dict]:
+        return [r["custom"] for r in self.replies if "custom" in r]
+
+
+def verify(conversation, account, factor):
+    conversation.say(account)
+    return conversation.say(factor)
+
+
+@pytest.fixture
+def database(bot_database_url):
+    engine = create_engine(bot_database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_jane_hears_her_real_balance_and_why_her_bill_went_up(rasa_server):
+    chat = Conversation(rasa_server)
+    first = chat.say("hello, what do I owe you at the moment?")
+    assert not AMOUNT.search(first) and "account number" in first
+    reply = verify(chat, "10000001", "12-04-1985")
+    assert "Jane Doe" in reply and "€53.40" in reply
+    reply = chat.say("why is my bill so much higher this month")
+    assert "30%" in reply and "€6.00" in reply and "promotion" in reply
+    assert "€5.00" in reply and "late payment fee" in reply
+
+
+def test_sanne_downgrades_to_basic_in_dutch_after_a_preview(rasa_server, database):
+    chat = Conversation(rasa_server)
+    reply = chat.say("ik wil graag een goedkoper abonnement")
+    assert "klantnummer" in reply
+    reply = verify(chat, "10000002", "3511 CD")
+    assert "Sanne de Vries" in reply and "Basic" in reply and "per jaar" in reply
+    reply = chat.say("basis")
+    assert "Overstappen van Plus naar Basic" in reply and "€ 24,20" in reply
+    with database.connect() as connection:
+        assert connection.scalar(text("select count(*) from plan_changes pc join accounts a "
+                                      "on a.id = pc.account_id where a.account_number='10000002'")) == 0
+    reply = chat.say("ja, doe maar")
+    assert "Geregeld" in reply
+    with database.connect() as connection:
+        status = connection.scalar(text(
+            "select pc.status from plan_changes pc join accounts a on a.id = pc.account_id "
+            "join plans p on p.id = pc.to_plan_id where a.account_number='10000002' and p.code='basic'"))
+    assert status == "scheduled"
+
+
+def test_tom_gets_a_payment_arrangement(rasa_server, database):
+    chat = Conversation(rasa_server)
+    chat.say("I need a payment plan, I can't pay everything at once")
+    reply = verify(chat, "10000003", "2011EF")
+    assert "Tom Baker" in reply and "instalments" in reply
+    reply = chat.say("3 instalments")
+    assert "3 monthly instalments" in reply
+    assert "Your payment arrangement is set up" in chat.say("yes")
+    with database.connect() as connection:
+        count = connection.scalar(text(
+            "select count(*) from arrangement_instalments i join payment_arrangements p "
+            "on p.id = i.arrangement_id join accounts a on a.id = p.account_id "
+            "where a.account_number = '10000003'"))
+    assert count == 3
+
+
+def test_eva_threatening_to_cancel_gets_the_retention_offer(rasa_server, database):
+    chat = Conversation(rasa_server)
+    reply = chat.say("ik ga mijn abonnement opzeggen, ik ben het zat")
+    assert "Jammer" in reply
+    reply = verify(chat, "10000004", "21-07-2001")
+    assert "9 jaar klant" in reply and "10% korting" in reply
+    assert "Geregeld" in chat.say("ja graag")
+    with database.connect() as connection:
+        row = connection.execute(text(
+            "select ad.amount_minor, ad.granted_by_role, ad.status, r.response from adjustments ad "
+            "join accounts a on a.id = ad.account_id join retention_outcomes r "
+            "on r.adjustment_id = ad.id where a.account_number = '10000004'")).one()
+    assert row == (3300, "bot", "granted", "accepted")
+
+
+@pytest.mark.parametrize("message", [
+    "what is my balance", "when do I have to pay", "why is my bill higher", "send me a payment link",
+    "I want to switch to premium", "can I get a discount", "wat is mijn saldo",
+])
+def test_nobody_hears_account_data_before_verification(rasa_server, message):
+    # Jane's account is locked by these wrong answers; later tests use other accounts.
+    chat = Conversation(rasa_server, metadata={"channel": "web"})
+    replies = [chat.say(message), chat.say("10000001"), chat.say("01-01-1999")]
+    for reply in replies:
+        assert not AMOUNT.search(reply), reply
+        assert "Jane" not in reply and "Standard" not in reply
+
+
+def test_three_failures_lock_verification_even_for_the_right_answer(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("what's my balance")
+    verify(chat, "10000003", "1999-01-01")
+    verify(chat, "10000003", "9999ZZ")
+    reply = verify(chat, "10000003", "1980-02-02")
+    assert "locked" in reply
+    chat.say("what's my balance")
+    reply = verify(chat, "10000003", "30-01-1978")
+    assert "locked" in reply and not AMOUNT.search(reply)
+
+
+def test_sms_sender_selects_the_account_but_a_second_factor_is_asked(rasa_server):
+    chat = Conversation(rasa_server, metadata={"channel": "sms", "phone": "+31600000002"})
+    reply = chat.say("what's my balance?")
+    assert "date of birth" in reply and "account number" not in reply
+    assert "€66.55" in chat.say("3511CD")
+
+
+def test_asking_for_a_person_mid_form_hands_off_with_a_packet(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("why is my bill higher")
+    reply = chat.say("just get me a human please")
+    assert "colleague" in reply
+    packet = chat.custom()[0]["handoff"]
+    assert packet["verified"] is False and packet["customer"] is None and packet["bill"] is None
+    assert packet["intent"] == "explain_bill"
+    assert packet["transcript"][0]["text"] == "why is my bill higher"
