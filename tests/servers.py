@@ -3,63 +3,23 @@
 Nothing is mocked: the Rasa server runs the trained model from .venv-rasa and calls the
 action server from .venv-app, which works on a migrated and seeded SQLite database.
 """
-import hashlib
-import os
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-RASA = REPO / ".venv-rasa" / "bin" / "rasa"
+from bot.training import REPO, RASA, rasa_env
+
 APP_PYTHON = REPO / ".venv-app" / "bin" / "python"
-MODEL_INPUTS = ("config.yml", "bot/domain", "bot/data")
-
-
-def process_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    env.update(extra)
-    return env
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def model_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name in MODEL_INPUTS:
-        path = REPO / name
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for file in files:
-            if file.is_file():
-                digest.update(str(file.relative_to(REPO)).encode())
-                digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def trained_model() -> Path:
-    """The model for the current config, domain and data; trained only when they changed."""
-    target = REPO / "models" / f"test-{model_fingerprint()}.tar.gz"
-    if target.exists():
-        return target
-    sys.stderr.write(f"\ntraining {target.name} (about 30 s)...\n")
-    started = time.monotonic()
-    result = subprocess.run(
-        [str(RASA), "train", "--config", "config.yml", "--domain", "bot/domain", "--data", "bot/data",
-         "--out", "models", "--fixed-model-name", target.name.removesuffix(".tar.gz")],
-        cwd=REPO, env=process_env(), capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        raise RuntimeError(f"rasa train failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    sys.stderr.write(f"trained in {time.monotonic() - started:.0f} s\n")
-    return target
 
 
 @dataclass
@@ -101,7 +61,7 @@ def start_action_server(*, database_url: str, log_dir: Path) -> Server:
     port = free_port()
     return start([str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(port)],
                  health="/health", port=port, log=log_dir / "actions.log",
-                 env=process_env(BILLING_DATABASE_URL=database_url))
+                 env=rasa_env(BILLING_DATABASE_URL=database_url))
 
 
 def write_endpoints(path: Path, action_url: str) -> Path:
@@ -113,4 +73,4 @@ def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path) -> Server:
     port = free_port()
     return start([str(RASA), "run", "-i", "127.0.0.1", "-p", str(port), "--enable-api",
                   "-m", str(model), "--endpoints", str(endpoints)],
-                 health="/status", port=port, log=log_dir / "rasa.log", env=process_env())
+                 health="/status", port=port, log=log_dir / "rasa.log", env=rasa_env())

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import (
-    REPO, process_env, start_action_server, start_rasa_server, trained_model, write_endpoints,
-)
+from bot.training import current_model, rasa_env
+from tests.servers import REPO, start_action_server, start_rasa_server, write_endpoints
 
 
 @pytest.fixture(scope="session")
@@ -15,13 +14,13 @@ def bot_database_url(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('botdb') / 'billing.db'}"
     for args in (["migrate"], ["seed", "--demo"]):
         subprocess.run([sys.executable, "-m", "billing_core", "--database-url", url, *args],
-                       check=True, capture_output=True, env=process_env(), timeout=120)
+                       check=True, capture_output=True, env=rasa_env(), timeout=120)
     return url
 
 
 @pytest.fixture(scope="session")
 def model() -> Path:
-    return trained_model()
+    return current_model()
 
 
 @pytest.fixture(scope="session")
@@ -47,4 +46,4 @@ def rasa_server(model, endpoints, tmp_path_factory):
 
 def run_rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run([str(REPO / ".venv-rasa" / "bin" / "rasa"), *args], cwd=REPO,
-                          env=process_env(), capture_output=True, text=True, timeout=timeout)
+                          env=rasa_env(), capture_output=True, text=True, timeout=timeout)

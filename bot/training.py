@@ -1,0 +1,69 @@
+"""Train the Rasa model when, and only when, config, domain or training data changed.
+
+    .venv-app/bin/python -m bot.training          # prints the model path
+
+Models are named by a hash of their inputs (models/bot-<hash>.tar.gz), so `make train`,
+`make demo`, the tests and the evaluation all share one model per version of the data.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RASA = REPO / ".venv-rasa" / "bin" / "rasa"
+MODEL_INPUTS = ("config.yml", "bot/domain", "bot/data", "bot/language.py")
+MODELS = REPO / "models"
+
+
+def rasa_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    env.update(extra)
+    return env
+
+
+def fingerprint(root: Path = REPO) -> str:
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = root / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                digest.update(str(file.relative_to(root)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def train(*, config: Path = REPO / "config.yml", out: Path = MODELS, name: str,
+          quiet: bool = False) -> Path:
+    """Run `rasa train`; returns the model path. Progress goes to stderr unless quiet."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = [str(RASA), "train", "--config", str(config), "--domain", "bot/domain",
+               "--data", "bot/data", "--out", str(out), "--fixed-model-name", name]
+    started = time.monotonic()
+    sys.stderr.write(f"train: {name} with {config.name} ...\n")
+    result = subprocess.run(command, cwd=REPO, env=rasa_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        raise RuntimeError(f"rasa train failed:\n{result.stdout[-4000:]}")
+    if not quiet:
+        for line in result.stdout.splitlines():
+            if "Epochs" in line or "Finished training component" in line:
+                sys.stderr.write(f"  {line.strip()[:120]}\n")
+    sys.stderr.write(f"train: done in {time.monotonic() - started:.0f} s\n")
+    return out / f"{name}.tar.gz"
+
+
+def current_model() -> Path:
+    """The model for the working tree's config, domain and data, trained if missing."""
+    target = MODELS / f"bot-{fingerprint()}.tar.gz"
+    if target.exists():
+        return target
+    return train(name=target.name.removesuffix(".tar.gz"))
+
+
+if __name__ == "__main__":
+    print(current_model())
