@@ -19,7 +19,7 @@ DATA        ?=
 BENCH_ARGS  ?=
 
 .PHONY: help setup setup-app setup-rasa setup-browser services constraints \
-        demo demo-setup demo-db \
+        demo demo-setup demo-db demo-serve \
         test train nlu-eval bench clean distclean
 
 help: ## list targets
@@ -45,10 +45,12 @@ constraints: ## re-freeze constraints/*.txt from the venvs (after changing depen
 	@$(SETUP) freeze
 
 # ------------------------------------------------------------------ demo
-# demo = demo-setup -> demo-db -> (later) demo-train -> demo-serve.
-# Add further steps as prerequisites of `demo`, each its own phony target, in order.
-demo: demo-setup demo-db ## set up, migrate + seed demo data (later: train, start servers)
-	@echo "demo: database migrated and seeded."
+# demo = demo-setup -> demo-db -> demo-serve (trains first when the model is missing).
+demo: demo-setup demo-db demo-serve ## set up, seed, train if needed, start everything on 127.0.0.1
+
+demo-serve: demo-db
+	@echo "demo: staff password for agent1/agent2/super1/admin1: $${BILLING_DEMO_STAFF_PASSWORD:-billing-demo}"
+	$(APP_PY) -m bot.serve
 
 demo-setup:
 	@$(SETUP) rasa app
@@ -67,13 +69,14 @@ test: ## set up everything, make sure services run, run every test (PYTEST_ARGS=
 	exit $$rc
 
 # ------------------------------------------------------------------ bot
-train: ## train a Rasa model into models/
-	@$(SETUP) rasa
-	$(RASA) train --config config.yml --domain bot/domain --data bot/data --out models
-
-nlu-eval: ## evaluate NLU on a labelled set: make nlu-eval DATA=path
+train: ## train the model for the current config/domain/data (skipped when it exists)
 	@$(SETUP) rasa app
-	$(APP_PY) -m bot.nlu_eval $(DATA)
+	$(APP_PY) -m bot.training
+
+nlu-eval: ## evaluate NLU on labelled JSONL: make nlu-eval DATA=path (default: held-out + ../shared/eval)
+	@$(SETUP) rasa app
+	PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 .venv-rasa/bin/python -W ignore -m bot.nlu_eval \
+	    $(or $(DATA),bot/eval/heldout.jsonl $(wildcard ../shared/eval/*.jsonl))
 
 bench: ## load benchmark (BENCH_ARGS=...)
 	@$(SETUP) rasa app

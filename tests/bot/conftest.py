@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.training import current_model, rasa_env
-from tests.servers import REPO, start_action_server, start_rasa_server, write_endpoints
+from bot.serve import start_action_server, start_rasa_server, write_endpoints
+from bot.training import REPO, current_model, rasa_env
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +33,9 @@ def action_server(bot_database_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def endpoints(action_server, tmp_path_factory) -> Path:
-    return write_endpoints(tmp_path_factory.mktemp("endpoints") / "endpoints.yml", action_server.url)
+    folder = tmp_path_factory.mktemp("endpoints")
+    return write_endpoints(folder / "endpoints.yml", action_url=action_server.url,
+                           tracker_db=folder / "tracker.db")
 
 
 @pytest.fixture(scope="session")

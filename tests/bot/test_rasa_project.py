@@ -1,7 +1,7 @@
 import re
 
 from tests.bot.conftest import run_rasa
-from tests.servers import REPO
+from bot.training import REPO
 
 UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
 

@@ -1,0 +1,146 @@
+"""Run the assistant: action server and Rasa server on 127.0.0.1, on the current model.
+
+    .venv-app/bin/python -m bot.serve        # used by `make demo`; Ctrl-C stops both
+
+The tests start the same processes through `start_action_server` and `start_rasa_server`.
+"""
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot.training import RASA, REPO, current_model, rasa_env
+
+APP_PYTHON = REPO / ".venv-app" / "bin" / "python"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    url: str
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(name: str, command: list[str], *, health: str, port: int, log: Path,
+          env: dict[str, str], timeout: float = 180) -> Server:
+    """Start a process and wait until `health` answers 200; its output goes to `log`."""
+    if port_in_use(port):
+        raise RuntimeError(f"{name}: port {port} on 127.0.0.1 is already in use")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log.open("wb"),
+                               stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early; see {log}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url + health, timeout=2).status_code == 200:
+                return Server(name, process, url, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"{name} not healthy after {timeout:.0f} s; see {log}")
+
+
+def start_action_server(*, database_url: str | None, log_dir: Path, port: int | None = None) -> Server:
+    port = port or free_port()
+    extra = {"BILLING_DATABASE_URL": database_url} if database_url else {}
+    return start("action server",
+                 [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(port)],
+                 health="/health", port=port, log=log_dir / "actions.log", env=rasa_env(**extra))
+
+
+def write_endpoints(path: Path, *, action_url: str, tracker_db: Path | None = None) -> Path:
+    """Rasa's endpoints: the action server, and (embedded default) an SQLite tracker store."""
+    lines = [f'action_endpoint:\n  url: "{action_url}/webhook"\n']
+    if tracker_db is not None:
+        lines.append(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines))
+    return path
+
+
+def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path, port: int | None = None) -> Server:
+    port = port or free_port()
+    return start("Rasa server",
+                 [str(RASA), "run", "-i", "127.0.0.1", "-p", str(port), "--enable-api",
+                  "-m", str(model), "--endpoints", str(endpoints)],
+                 health="/status", port=port, log=log_dir / "rasa.log", env=rasa_env())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    args = parser.parse_args()
+    var = REPO / "var"
+    model = current_model()
+    servers: list[Server] = []
+
+    def stop(*_):
+        for server in reversed(servers):
+            server.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        print("demo: starting the action server ...", flush=True)
+        servers.append(start_action_server(database_url=None, log_dir=var / "log",
+                                           port=args.actions_port))
+        endpoints = write_endpoints(var / "endpoints.yml", action_url=servers[0].url,
+                                    tracker_db=var / "rasa-tracker.db")
+        print(f"demo: starting Rasa with {model.name} (about 15 s) ...", flush=True)
+        servers.append(start_rasa_server(model=model, endpoints=endpoints, log_dir=var / "log",
+                                         port=args.rasa_port))
+    except RuntimeError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        stop()
+    print(f"""
+demo: running on 127.0.0.1 (logs in var/log/, Ctrl-C stops everything)
+  Rasa server    {servers[1].url}   (REST channel: POST /webhooks/rest/webhook)
+  action server  {servers[0].url}
+  try:  curl -s {servers[1].url}/webhooks/rest/webhook -d '{{"sender": "me", "message": "what is my balance?"}}'
+  demo customers: Jane Doe 10000001 (dob 12-04-1985), Sanne de Vries 10000002 (postcode 3511CD),
+                  Tom Baker 10000003 (dob 30-01-1978), Eva Jansen 10000004 (postcode 5611GH)
+""", flush=True)
+    try:
+        while all(server.process.poll() is None for server in servers):
+            time.sleep(1)
+        print("demo: a process stopped; see var/log/", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    stop()
+
+
+if __name__ == "__main__":
+    main()
