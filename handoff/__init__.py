@@ -1,0 +1,1 @@
+"""Handoff service: customer channels, bot/agent routing, live-agent queue and consoles."""

@@ -1,0 +1,46 @@
+"""Handoff service settings from the environment (prefix HANDOFF_)."""
+from functools import lru_cache
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from billing_core.config import REPO_ROOT
+
+DEV_SECRET = "dev-only-handoff-secret"
+DEV_TWILIO_TOKEN = "dev-twilio-auth-token"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HANDOFF_")
+
+    environment: str = "dev"
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'handoff.db'}"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 8.0
+    # Signs staff access tokens.
+    secret_key: str = DEV_SECRET
+    token_ttl_minutes: int = 8 * 60
+    # The URL Twilio calls, exactly as configured there: signatures are computed over it.
+    public_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = DEV_TWILIO_TOKEN
+    # Where the REST client sends messages; tests and the demo point it at the local stand-in.
+    twilio_api_base_url: str = "http://127.0.0.1:8099"
+    twilio_from_number: str = "+3197010000000"
+    sms_segment_chars: int = 1530  # ten concatenated GSM segments; longer replies are split
+    queue_update_interval_seconds: int = 120
+    default_handle_seconds: int = 300  # used for wait estimates until real handle times exist
+
+    @model_validator(mode="after")
+    def _secrets_outside_dev(self) -> "Settings":
+        if self.environment != "dev":
+            if self.secret_key == DEV_SECRET:
+                raise ValueError("HANDOFF_SECRET_KEY must be set outside the dev environment")
+            if self.twilio_auth_token == DEV_TWILIO_TOKEN:
+                raise ValueError("HANDOFF_TWILIO_AUTH_TOKEN must be set outside the dev environment")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,138 @@
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from billing_core.db import TimestampMixin, utcnow
+from handoff.db import HandoffBase
+
+
+class Owner(str, enum.Enum):
+    """Who answers the customer. The transcript here is the source of truth for it."""
+
+    bot = "bot"
+    queued = "queued"
+    agent = "agent"
+    closed = "closed"
+
+
+class Author(str, enum.Enum):
+    customer = "customer"
+    bot = "bot"
+    agent = "agent"
+    system = "system"
+
+
+class HandoffStatus(str, enum.Enum):
+    queued = "queued"
+    claimed = "claimed"
+    released = "released"  # back to the bot
+    resolved = "resolved"
+    abandoned = "abandoned"  # the customer left the queue
+
+
+class Conversation(TimestampMixin, HandoffBase):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))  # web | sms
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    language: Mapped[str | None] = mapped_column(String(2))
+    owner: Mapped[Owner] = mapped_column(default=Owner.bot)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="conversation", order_by="Message.seq", lazy="raise")
+
+
+class Message(HandoffBase):
+    """One line of the transcript, numbered per conversation (clients poll `after=seq`)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    seq: Mapped[int]
+    author: Mapped[Author]
+    author_name: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # NLU result of a customer message, filled in from Rasa's events (review inbox).
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None]
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Handoff(TimestampMixin, HandoffBase):
+    """One stay in the live-agent queue, from the bot's handoff to release or resolution.
+
+    `rank_at` orders the queue: the time queued, moved earlier by the priority (in minutes),
+    so urgent conversations go first and everyone moves up as they wait.
+    """
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    status: Mapped[HandoffStatus] = mapped_column(default=HandoffStatus.queued, index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2))
+    priority: Mapped[int] = mapped_column(default=0)
+    rank_at: Mapped[datetime] = mapped_column(index=True)
+    packet: Mapped[dict] = mapped_column(JSON)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    agent: Mapped[str | None] = mapped_column(String(64), index=True)
+    resolution: Mapped[str | None] = mapped_column(String(200))
+    last_update_position: Mapped[int | None]  # what the customer was last told
+    last_update_at: Mapped[datetime | None]
+
+
+class AgentPresence(HandoffBase):
+    __tablename__ = "agent_presence"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(8), default="offline")  # online | away | offline
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InboundSms(HandoffBase):
+    """Every Twilio MessageSid seen, so a retried webhook is answered once."""
+
+    __tablename__ = "inbound_sms"
+
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboundSms(HandoffBase):
+    """An SMS to send; kept until Twilio accepts it, retried with backoff, visible to agents."""
+
+    __tablename__ = "outbound_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    to: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    twilio_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SmsOptOut(HandoffBase):
+    """Phones that sent STOP; nothing is sent to them until START."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
