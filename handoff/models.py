@@ -99,6 +99,8 @@ class AgentPresence(HandoffBase):
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(8), default="offline")  # online | away | offline
+    languages: Mapped[str] = mapped_column(String(32), default="en")  # skills, copied at sign-in
+    max_concurrent: Mapped[int] = mapped_column(default=3)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: h0001
 Revises: 
-Create Date: 2026-11-23 04:24:00.800276
+Create Date: 2026-11-23 04:25:02.295021
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,6 +20,8 @@ def upgrade() -> None:
     op.create_table('agent_presence',
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('languages', sa.String(length=32), nullable=False),
+    sa.Column('max_concurrent', sa.Integer(), nullable=False),
     sa.Column('updated_at', billing_core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('username', name=op.f('pk_agent_presence'))
     )

@@ -1,0 +1,36 @@
+"""Everything the running service holds once: engines, clients, broker, router."""
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing_core.config import get_settings as billing_settings
+from billing_core.db import make_engine, make_session_factory
+from handoff.core.config import Settings
+from handoff.services.pubsub import InProcessBroker
+from handoff.services.rasa import RasaClient
+from handoff.services.routing import Router, SmsRenderer
+
+
+@dataclass
+class Container:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    billing_sessions: sessionmaker[Session]
+    broker: InProcessBroker
+    rasa: RasaClient
+    router: Router
+
+    @classmethod
+    def build(cls, settings: Settings, render_sms: SmsRenderer) -> "Container":
+        sessions = make_session_factory(make_engine(settings.database_url))
+        billing = make_session_factory(make_engine(billing_settings().database_url))
+        broker = InProcessBroker()
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        router = Router(sessions=sessions, rasa=rasa, broker=broker, settings=settings,
+                        render_sms=render_sms)
+        return cls(settings, sessions, billing, broker, rasa, router)
+
+    def close(self) -> None:
+        self.rasa.close()
+        self.sessions.kw["bind"].dispose()
+        self.billing_sessions.kw["bind"].dispose()

@@ -1,0 +1,67 @@
+"""Talking to the Rasa server: the REST webhook for turns, the tracker API for pause/resume."""
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from handoff.errors import BotUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotTurn:
+    replies: list[dict[str, Any]] = field(default_factory=list)  # {"text", "buttons"?}
+    handoff_packet: dict[str, Any] | None = None
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout: float):
+        self._client = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> BotTurn:
+        """One customer message through the bot. Raises BotUnavailable when Rasa cannot answer."""
+        try:
+            response = self._client.post("/webhooks/rest/webhook", json={
+                "sender": conversation_id, "message": text, "metadata": metadata})
+            response.raise_for_status()
+            messages = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("rasa turn failed for %s: %s", conversation_id, exc)
+            raise BotUnavailable("the assistant is not answering") from exc
+        turn = BotTurn()
+        for message in messages if isinstance(messages, list) else []:
+            custom = message.get("custom")
+            if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
+                turn.handoff_packet = custom["handoff"]
+            elif message.get("text"):
+                reply = {"text": message["text"]}
+                if message.get("buttons"):
+                    reply["buttons"] = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
+                                        for b in message["buttons"]]
+                turn.replies.append(reply)
+        return turn
+
+    def _append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        try:
+            self._client.post(f"/conversations/{conversation_id}/tracker/events",
+                              json=events).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise BotUnavailable("could not update the assistant's conversation") from exc
+
+    def pause(self, conversation_id: str) -> None:
+        """The bot stops answering; user messages are still logged in its tracker."""
+        self._append_events(conversation_id, [{"event": "pause"}])
+
+    def resume(self, conversation_id: str, summary: str) -> None:
+        """The bot answers again, with a note in its tracker of what the agent did."""
+        self._append_events(conversation_id, [
+            {"event": "resume"},
+            {"event": "slot", "name": "awaiting", "value": None},
+            {"event": "slot", "name": "offer", "value": None},
+            {"event": "bot", "text": summary, "metadata": {"agent_summary": True}},
+        ])

@@ -1,0 +1,192 @@
+"""Who answers: the bot while it owns the conversation, a person once it was handed off.
+
+Every customer message is stored before anything else happens, so it is never lost; no
+database transaction stays open while Rasa thinks.
+"""
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing_core.db import session_scope
+from billing_core.security import mask_sensitive
+from handoff.core.config import Settings
+from handoff.errors import BotUnavailable
+from handoff.models import Author, Conversation, Handoff, HandoffStatus, Message, Owner
+from handoff.services import queue, transcript
+from handoff.services.outbox import enqueue_sms
+from handoff.services.pubsub import QUEUE_TOPIC, InProcessBroker
+from handoff.services.rasa import BotTurn, RasaClient
+from handoff.texts import say
+
+log = logging.getLogger(__name__)
+
+# Renders a turn's messages for SMS: one or more bodies (set by the SMS channel).
+SmsRenderer = Callable[[list[dict]], list[str]]
+
+
+@dataclass
+class TurnResult:
+    conversation_id: str
+    mode: str
+    replies: list[dict] = field(default_factory=list)
+
+
+def reply_view(message: Message) -> dict:
+    view = {"text": message.text}
+    if message.buttons:
+        view["buttons"] = message.buttons
+    return view
+
+
+class Router:
+    def __init__(self, *, sessions: sessionmaker[Session], rasa: RasaClient,
+                 broker: InProcessBroker, settings: Settings, render_sms: SmsRenderer):
+        self.sessions, self.rasa, self.broker = sessions, rasa, broker
+        self.settings, self.render_sms = settings, render_sms
+
+    # -- customers -------------------------------------------------------------------
+    def customer_message(self, *, conversation_id: str, text: str, channel: str,
+                         language: str | None = None, phone: str | None = None,
+                         bot_text: str | None = None) -> TurnResult:
+        """Store the message, then let the bot or the agent answer.
+
+        `bot_text` is what the bot should read when it differs from what the customer typed
+        (an SMS option number mapped back to its button's payload).
+        """
+        with session_scope(self.sessions) as session:
+            conversation = transcript.get_or_create(session, conversation_id, channel=channel,
+                                                    phone=phone, language=language)
+            if conversation.owner is Owner.closed:
+                conversation.owner = Owner.bot
+            transcript.append(session, conversation, author=Author.customer, text=text,
+                              broker=self.broker)
+            owner, language = conversation.owner, conversation.language
+        if owner is not Owner.bot:
+            return TurnResult(conversation_id, owner.value)
+        metadata = {"channel": channel, "lang": language, "phone": phone}
+        try:
+            turn = self.rasa.send(conversation_id, bot_text or text,
+                                  {k: v for k, v in metadata.items() if v})
+        except BotUnavailable:
+            return self._bot_unavailable(conversation_id)
+        return self._bot_answered(conversation_id, turn)
+
+    def _bot_answered(self, conversation_id: str, turn: BotTurn) -> TurnResult:
+        with session_scope(self.sessions) as session:
+            conversation = transcript.get_conversation(session, conversation_id, for_update=True)
+            messages = [transcript.append(session, conversation, author=Author.bot,
+                                          text=reply["text"], buttons=reply.get("buttons"),
+                                          broker=self.broker)
+                        for reply in turn.replies]
+            handoff = None
+            if turn.handoff_packet is not None:
+                handoff = queue.enqueue(session, conversation, packet=turn.handoff_packet,
+                                        reason=turn.handoff_packet.get("reason") or "customer_asked")
+                messages.append(self._queue_status_message(session, conversation, handoff))
+            self._deliver(session, conversation, messages)
+            result = TurnResult(conversation_id, conversation.owner.value,
+                                [reply_view(m) for m in messages])
+        if handoff is not None:
+            self._after_handoff(conversation_id)
+        return result
+
+    def _bot_unavailable(self, conversation_id: str) -> TurnResult:
+        """Rasa did not answer: apologise and queue the customer for a person."""
+        with session_scope(self.sessions) as session:
+            conversation = transcript.get_conversation(session, conversation_id, for_update=True)
+            messages = [transcript.append(session, conversation, author=Author.system,
+                                          text=say("bot_unavailable", conversation.language),
+                                          broker=self.broker)]
+            handoff = queue.enqueue(session, conversation, reason="bot_unavailable",
+                                    packet=self._fallback_packet(session, conversation))
+            messages.append(self._queue_status_message(session, conversation, handoff))
+            self._deliver(session, conversation, messages)
+            result = TurnResult(conversation_id, conversation.owner.value,
+                                [reply_view(m) for m in messages])
+        self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
+        return result
+
+    def _fallback_packet(self, session: Session, conversation: Conversation) -> dict:
+        """Without the bot, the agent still gets the transcript (masked) and the channel."""
+        lines = transcript.messages_after(session, conversation.id)
+        return {"version": 1, "conversation_id": conversation.id, "reason": "bot_unavailable",
+                "language": conversation.language or "en", "channel": conversation.channel,
+                "flags": ["bot_unavailable"], "verified": False, "customer": None, "bill": None,
+                "intent": None, "intents": [], "slots": {}, "bot_tried": [], "offers": [],
+                "transcript": [{"from": m.author.value, "text": mask_sensitive(m.text),
+                                "at": m.created_at.isoformat()} for m in lines]}
+
+    def _after_handoff(self, conversation_id: str) -> None:
+        self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
+        try:
+            self.rasa.pause(conversation_id)
+        except BotUnavailable:  # the service stops forwarding anyway; the tracker catches up
+            log.warning("could not pause the bot for %s", conversation_id)
+
+    def _queue_status_message(self, session: Session, conversation: Conversation,
+                              handoff: Handoff) -> Message:
+        status = queue.status_of(session, handoff,
+                                 default_handle_seconds=self.settings.default_handle_seconds)
+        if status.wait_seconds is None:
+            text = say("queued_no_agents", conversation.language, position=status.position)
+        else:
+            text = say("queued", conversation.language, position=status.position,
+                       minutes=max(1, round(status.wait_seconds / 60)))
+        handoff.last_update_position, handoff.last_update_at = status.position, handoff.queued_at
+        return transcript.append(session, conversation, author=Author.system, text=text,
+                                 broker=self.broker)
+
+    def _deliver(self, session: Session, conversation: Conversation, messages: list[Message]) -> None:
+        """Web clients read the transcript; SMS customers get the turn as text messages."""
+        if conversation.channel == "sms" and messages:
+            enqueue_sms(session, conversation, self.render_sms([reply_view(m) for m in messages]))
+
+    # -- agents ----------------------------------------------------------------------
+    def claim(self, *, handoff_id: int, agent: queue.Agent) -> Handoff:
+        with session_scope(self.sessions) as session:
+            handoff = queue.claim(session, handoff_id=handoff_id, agent=agent)
+            conversation = transcript.get_conversation(session, handoff.conversation_id,
+                                                       for_update=True)
+            message = transcript.append(
+                session, conversation, author=Author.system, broker=self.broker,
+                text=say("agent_joined", conversation.language,
+                         name=agent.full_name.split()[0] if agent.full_name else agent.username))
+            self._deliver(session, conversation, [message])
+        self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
+        return handoff
+
+    def agent_message(self, *, handoff_id: int, agent: queue.Agent, text: str) -> Message:
+        with session_scope(self.sessions) as session:
+            handoff = queue.owned(session, handoff_id=handoff_id, agent=agent)
+            conversation = transcript.get_conversation(session, handoff.conversation_id,
+                                                       for_update=True)
+            message = transcript.append(session, conversation, author=Author.agent, text=text,
+                                        author_name=agent.full_name or agent.username,
+                                        broker=self.broker)
+            self._deliver(session, conversation, [message])
+        return message
+
+    def close(self, *, handoff_id: int, agent: queue.Agent, status: HandoffStatus,
+              resolution: str | None) -> Handoff:
+        """Release to the bot (which resumes with its state and a note) or resolve."""
+        with session_scope(self.sessions) as session:
+            handoff = queue.close(session, handoff_id=handoff_id, agent=agent, status=status,
+                                  resolution=resolution)
+            conversation = transcript.get_conversation(session, handoff.conversation_id,
+                                                       for_update=True)
+            key = "back_to_bot" if status is HandoffStatus.released else "resolved"
+            message = transcript.append(session, conversation, author=Author.system,
+                                        text=say(key, conversation.language), broker=self.broker)
+            self._deliver(session, conversation, [message])
+            conversation_id = conversation.id
+        if status is HandoffStatus.released:
+            summary = f"Agent {agent.username} handled the conversation" + \
+                (f": {resolution}" if resolution else "") + "; the bot takes over again."
+            try:
+                self.rasa.resume(conversation_id, summary)
+            except BotUnavailable:
+                log.warning("could not resume the bot for %s", conversation_id)
+        self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
+        return handoff

@@ -1,0 +1,68 @@
+"""Conversations and their numbered transcript."""
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handoff.errors import NotFound
+from handoff.models import Author, Conversation, Message
+from handoff.services.pubsub import InProcessBroker, conversation_topic
+
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def get_conversation(session: Session, conversation_id: str, *, for_update: bool = False) -> Conversation:
+    query = select(Conversation).where(Conversation.id == conversation_id)
+    if for_update:
+        query = query.with_for_update()
+    conversation = session.scalar(query)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id!r}")
+    return conversation
+
+
+def get_or_create(session: Session, conversation_id: str, *, channel: str,
+                  phone: str | None = None, language: str | None = None) -> Conversation:
+    conversation = session.scalar(select(Conversation).where(Conversation.id == conversation_id)
+                                  .with_for_update())
+    if conversation is None:
+        conversation = Conversation(id=conversation_id, channel=channel, phone=phone,
+                                    language=language)
+        session.add(conversation)
+        session.flush()
+    elif language and conversation.language != language:
+        conversation.language = language
+    return conversation
+
+
+def append(session: Session, conversation: Conversation, *, author: Author, text: str,
+           buttons: list | None = None, author_name: str | None = None,
+           broker: InProcessBroker | None = None) -> Message:
+    """Add a line; the conversation row is locked by the caller, so numbers never collide."""
+    conversation.last_seq += 1
+    message = Message(conversation_id=conversation.id, seq=conversation.last_seq, author=author,
+                      author_name=author_name, text=text, buttons=buttons or None)
+    session.add(message)
+    session.flush()
+    if broker is not None:
+        broker.publish(conversation_topic(conversation.id),
+                       {"type": "message", "conversation_id": conversation.id,
+                        "message": message_view(message), "mode": conversation.owner.value})
+    return message
+
+
+def messages_after(session: Session, conversation_id: str, after: int = 0,
+                   limit: int = 500) -> list[Message]:
+    return list(session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
+        .order_by(Message.seq).limit(limit)))
+
+
+def message_view(message: Message) -> dict:
+    view = {"seq": message.seq, "author": message.author.value, "text": message.text,
+            "at": message.created_at.isoformat()}
+    if message.buttons:
+        view["buttons"] = message.buttons
+    if message.author_name:
+        view["author_name"] = message.author_name
+    return view
