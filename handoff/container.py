@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing_core.config import get_settings as billing_settings
 from billing_core.db import make_engine, make_session_factory
 from handoff.core.config import Settings
+from handoff.metrics import Metrics
 from handoff.services.pubsub import InProcessBroker
 from handoff.services.rasa import RasaClient
 from handoff.services.routing import Router, SmsRenderer
@@ -19,6 +20,7 @@ class Container:
     broker: InProcessBroker
     rasa: RasaClient
     router: Router
+    metrics: Metrics
 
     @classmethod
     def build(cls, settings: Settings, render_sms: SmsRenderer) -> "Container":
@@ -26,9 +28,10 @@ class Container:
         billing = make_session_factory(make_engine(billing_settings().database_url))
         broker = InProcessBroker()
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        metrics = Metrics()
         router = Router(sessions=sessions, rasa=rasa, broker=broker, settings=settings,
-                        render_sms=render_sms)
-        return cls(settings, sessions, billing, broker, rasa, router)
+                        render_sms=render_sms, metrics=metrics)
+        return cls(settings, sessions, billing, broker, rasa, router, metrics)
 
     def close(self) -> None:
         self.rasa.close()

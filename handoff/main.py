@@ -4,14 +4,32 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from handoff.api import errors
-from handoff.api.routes import auth, chat, handoffs, health
+from fastapi.staticfiles import StaticFiles
+from handoff.api.routes import accounts, concessions, pages
+from handoff.api.routes import auth, chat, handoffs, health, metrics
 from handoff.channels.sms_render import render
+from handoff.api.routes import sms as sms_routes
+from handoff.channels.sms import SmsSender
 from handoff.container import Container
 from handoff.core.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+QUEUE_UPDATE_TICK_SECONDS = 15
+
+
+async def send_queue_updates(container: Container) -> None:
+    """Keep waiting customers informed (see Router.send_queue_updates)."""
+    while True:
+        await asyncio.sleep(QUEUE_UPDATE_TICK_SECONDS)
+        try:
+            await run_in_threadpool(container.router.send_queue_updates)
+        except Exception:  # a bad tick must not stop the updates
+            log.exception("queue updates failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,14 +41,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings, render_sms=lambda replies: render(replies, settings.sms_segment_chars))
         container.broker.bind(asyncio.get_running_loop())
         app.state.container = container
+        sms_sender = SmsSender(container.sessions, settings).start()  # outbound SMS, kicked on new rows
+        updates = asyncio.create_task(send_queue_updates(container))
         yield
+        updates.cancel()
+        await sms_sender.stop()
         container.close()
 
     app = FastAPI(title="Billing support handoff service", version="0.1.0", lifespan=lifespan,
                   description="Customer channels, bot/agent routing, live-agent queue and consoles.")
     errors.install(app)
-    for module in (health, auth, chat, handoffs):
+    app.include_router(sms_routes.router)  # Twilio webhook
+    for module in (health, metrics, auth, chat, handoffs):
         app.include_router(module.router)
+    for module in (pages, concessions, accounts):  # web pages, console API
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 
 

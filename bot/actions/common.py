@@ -33,18 +33,19 @@ class Context:
 
     conversation_id: str
     language: str
-    account_number: str | None
+    account_number: str | None  # the verified account, never one merely mentioned
     verified: bool
     channel: str | None
     today: date
 
     @classmethod
     def of(cls, tracker: Tracker) -> "Context":
+        verified = bool(tracker.get_slot("verified") and tracker.get_slot("verified_account"))
         return cls(
             conversation_id=tracker.sender_id,
             language=tracker.get_slot("language") or "en",
-            account_number=tracker.get_slot("account_number"),
-            verified=bool(tracker.get_slot("verified")),
+            account_number=tracker.get_slot("verified_account") if verified else None,
+            verified=verified,
             channel=tracker.get_slot("channel"),
             today=date.today(),
         )

@@ -22,6 +22,8 @@ from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
+# A change is written only on a clear yes: a button, or a "yes" the model is sure about.
+CONFIRM_CONFIDENCE = 0.8
 
 INTENT_LABELS = {
     "ask_balance": ("My balance", "Mijn saldo"),
@@ -93,6 +95,9 @@ class ActionConfirm(Action):
         if not context.verified:  # offers are only made to verified customers; never act otherwise
             dispatcher.utter_message(response="utter_verify_first")
             return CLEARED
+        if tracker.latest_message.get("intent", {}).get("confidence", 0) < CONFIRM_CONFIDENCE:
+            dispatcher.utter_message(response="utter_confirm_again")
+            return []
 
         def handle(dispatcher, tracker, context, session):
             try:

@@ -112,15 +112,14 @@ class ValidateVerifyForm(FormValidationAction):
         if factor is None:  # not a date or postcode: ask again, it is no attempt
             dispatcher.utter_message(response="utter_invalid_second_factor")
             return {"second_factor": None}
-        context = Context.of(tracker)
+        number = tracker.get_slot("account_number")
         phone = tracker.get_slot("phone")
         kind, value = factor
 
         def attempt():
             with session_scope(session_factory()) as session:
-                result = verify_identity(session, account_number=context.account_number,
-                                         conversation_id=context.conversation_id,
-                                         **{kind: value})
+                result = verify_identity(session, account_number=number,
+                                         conversation_id=tracker.sender_id, **{kind: value})
                 phone_account = find_account_number_by_phone(session, phone=phone) if phone else None
                 return result, phone_account
 
@@ -128,12 +127,13 @@ class ValidateVerifyForm(FormValidationAction):
         if result.status is VerificationStatus.verified:
             dispatcher.utter_message(response="utter_verified", name=result.customer_name)
             slots = {"second_factor": "checked", "verified": True,
-                     "customer_name": result.customer_name, "account_number": result.account_number}
+                     "customer_name": result.customer_name, "account_number": result.account_number,
+                     "verified_account": result.account_number}
             if not tracker.get_slot("language"):
                 slots["language"] = result.language
             return slots
         # Keep an account number that the sender's phone chose; forget a typed one.
-        keep_number = context.account_number if context.account_number == phone_account else None
+        keep_number = number if number == phone_account else None
         if result.status is VerificationStatus.locked:
             dispatcher.utter_message(response="utter_verification_locked",
                                      minutes=int(LOCKOUT.total_seconds() // 60))

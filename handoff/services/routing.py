@@ -5,14 +5,16 @@ database transaction stays open while Rasa thinks.
 """
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing_core.db import session_scope
+from billing_core.db import session_scope, utcnow
 from billing_core.security import mask_sensitive
 from handoff.core.config import Settings
 from handoff.errors import BotUnavailable
+from handoff.metrics import Metrics
 from handoff.models import Author, Conversation, Handoff, HandoffStatus, Message, Owner
 from handoff.services import queue, transcript
 from handoff.services.outbox import enqueue_sms
@@ -42,9 +44,10 @@ def reply_view(message: Message) -> dict:
 
 class Router:
     def __init__(self, *, sessions: sessionmaker[Session], rasa: RasaClient,
-                 broker: InProcessBroker, settings: Settings, render_sms: SmsRenderer):
+                 broker: InProcessBroker, settings: Settings, render_sms: SmsRenderer,
+                 metrics: Metrics):
         self.sessions, self.rasa, self.broker = sessions, rasa, broker
-        self.settings, self.render_sms = settings, render_sms
+        self.settings, self.render_sms, self.metrics = settings, render_sms, metrics
 
     # -- customers -------------------------------------------------------------------
     def customer_message(self, *, conversation_id: str, text: str, channel: str,
@@ -63,6 +66,7 @@ class Router:
             transcript.append(session, conversation, author=Author.customer, text=text,
                               broker=self.broker)
             owner, language = conversation.owner, conversation.language
+        self.metrics.turns.labels(channel, owner.value).inc()
         if owner is not Owner.bot:
             return TurnResult(conversation_id, owner.value)
         metadata = {"channel": channel, "lang": language, "phone": phone}
@@ -70,6 +74,7 @@ class Router:
             turn = self.rasa.send(conversation_id, bot_text or text,
                                   {k: v for k, v in metadata.items() if v})
         except BotUnavailable:
+            self.metrics.errors.labels(channel, "bot_unavailable").inc()
             return self._bot_unavailable(conversation_id)
         return self._bot_answered(conversation_id, turn)
 
@@ -126,17 +131,41 @@ class Router:
             log.warning("could not pause the bot for %s", conversation_id)
 
     def _queue_status_message(self, session: Session, conversation: Conversation,
-                              handoff: Handoff) -> Message:
+                              handoff: Handoff, *, update: bool = False,
+                              now: datetime | None = None) -> Message:
         status = queue.status_of(session, handoff,
                                  default_handle_seconds=self.settings.default_handle_seconds)
         if status.wait_seconds is None:
             text = say("queued_no_agents", conversation.language, position=status.position)
         else:
-            text = say("queued", conversation.language, position=status.position,
-                       minutes=max(1, round(status.wait_seconds / 60)))
-        handoff.last_update_position, handoff.last_update_at = status.position, handoff.queued_at
+            text = say("queue_update" if update else "queued", conversation.language,
+                       position=status.position, minutes=max(1, round(status.wait_seconds / 60)))
+        handoff.last_update_position = status.position
+        handoff.last_update_at = now or utcnow()
         return transcript.append(session, conversation, author=Author.system, text=text,
                                  broker=self.broker)
+
+    def send_queue_updates(self, now: datetime | None = None) -> int:
+        """Tell waiting customers when they moved up meaningfully, or every few minutes."""
+        now = now or utcnow()
+        interval = timedelta(seconds=self.settings.queue_update_interval_seconds)
+        sent = 0
+        with session_scope(self.sessions) as session:
+            for handoff in queue.queued(session):
+                status = queue.status_of(session, handoff,
+                                         default_handle_seconds=self.settings.default_handle_seconds)
+                told = handoff.last_update_position or status.position
+                moved = status.position < told and (status.position <= 3 or told - status.position >= 2)
+                stale = handoff.last_update_at is None or now - handoff.last_update_at >= interval
+                if not (moved or stale):
+                    continue
+                conversation = transcript.get_conversation(session, handoff.conversation_id,
+                                                           for_update=True)
+                message = self._queue_status_message(session, conversation, handoff,
+                                                     update=True, now=now)
+                self._deliver(session, conversation, [message])
+                sent += 1
+        return sent
 
     def _deliver(self, session: Session, conversation: Conversation, messages: list[Message]) -> None:
         """Web clients read the transcript; SMS customers get the turn as text messages."""
@@ -147,6 +176,8 @@ class Router:
     def claim(self, *, handoff_id: int, agent: queue.Agent) -> Handoff:
         with session_scope(self.sessions) as session:
             handoff = queue.claim(session, handoff_id=handoff_id, agent=agent)
+            self.metrics.wait.labels(handoff.language).observe(
+                (handoff.claimed_at - handoff.queued_at).total_seconds())
             conversation = transcript.get_conversation(session, handoff.conversation_id,
                                                        for_update=True)
             message = transcript.append(
@@ -174,6 +205,8 @@ class Router:
         with session_scope(self.sessions) as session:
             handoff = queue.close(session, handoff_id=handoff_id, agent=agent, status=status,
                                   resolution=resolution)
+            self.metrics.handle.labels(handoff.language).observe(
+                (handoff.closed_at - handoff.claimed_at).total_seconds())
             conversation = transcript.get_conversation(session, handoff.conversation_id,
                                                        for_update=True)
             key = "back_to_bot" if status is HandoffStatus.released else "resolved"

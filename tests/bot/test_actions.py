@@ -26,11 +26,12 @@ def action_database(bot_database_url, monkeypatch):
     session_factory.cache_clear()
 
 
-def tracker(sender="t1", slots=None, text="", intent="inform", events=None, ranking=None):
+def tracker(sender="t1", slots=None, text="", intent="inform", events=None, ranking=None,
+            confidence=0.95):
     return Tracker.from_dict({
         "sender_id": sender, "slots": slots or {}, "events": events or [], "paused": False,
         "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9},
+        "latest_message": {"text": text, "intent": {"name": intent, "confidence": confidence},
                            "entities": [], "intent_ranking": ranking or []},
     })
 
@@ -53,7 +54,7 @@ def test_no_account_data_before_verification():
 
 
 def test_verified_jane_hears_her_balance_and_why():
-    slots = {"verified": True, "account_number": "10000001", "language": "en"}
+    slots = {"verified": True, "verified_account": "10000001", "language": "en"}
     dispatcher = CollectingDispatcher()
     run(ActionShowBalance(), dispatcher, tracker(slots=slots))
     assert dispatcher.messages[0]["response"] == "utter_balance_due"
@@ -66,10 +67,22 @@ def test_verified_jane_hears_her_balance_and_why():
     assert [m.get("amount") for m in dispatcher.messages[1:]] == ["€6.00", "€5.00", "€1.26"]
 
 
+def test_a_verified_customer_only_ever_sees_the_verified_account():
+    # Verified as Jane; another account number mentioned later changes nothing.
+    dispatcher = CollectingDispatcher()
+    run(ActionShowBalance(), dispatcher, tracker(slots={
+        "verified": True, "verified_account": "10000001", "account_number": "10000002"}))
+    assert dispatcher.messages[0]["balance"] == "€53.40"
+    dispatcher = CollectingDispatcher()  # "verified" without a verified account is not verified
+    run(ActionShowBalance(), dispatcher, tracker(slots={"verified": True,
+                                                        "account_number": "10000002"}))
+    assert responses(dispatcher) == ["utter_verify_first"]
+
+
 def test_dutch_amounts_are_formatted_the_dutch_way():
     dispatcher = CollectingDispatcher()
     run(ActionShowBalance(), dispatcher, tracker(slots={"verified": True, "language": "nl",
-                                                        "account_number": "10000002"}))
+                                                        "verified_account": "10000002"}))
     assert dispatcher.messages[0]["balance"] == "€ 66,55"
 
 
@@ -93,7 +106,7 @@ def test_verification_form_counts_failures_and_verifies():
 
 
 def test_confirmed_plan_change_is_written_once(bot_database_url):
-    slots = {"verified": True, "account_number": "10000001", "language": "en",
+    slots = {"verified": True, "verified_account": "10000001", "language": "en",
              "awaiting": "confirm",
              "offer": {"type": "plan_change", "to_plan": "premium", "key": "t:plan:abc"}}
     for _ in range(2):  # a repeated "yes" must not change the plan twice
@@ -104,6 +117,21 @@ def test_confirmed_plan_change_is_written_once(bot_database_url):
     with engine.connect() as connection:
         assert connection.scalar(text(
             "select count(*) from plan_changes where idempotency_key = 't:plan:abc'")) == 1
+    engine.dispose()
+
+
+def test_an_unsure_yes_is_asked_again_before_anything_is_written(bot_database_url):
+    slots = {"verified": True, "verified_account": "10000003", "language": "en",
+             "awaiting": "confirm",
+             "offer": {"type": "plan_change", "to_plan": "premium", "key": "t:plan:unsure"}}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionConfirm(), dispatcher, tracker(slots=slots, intent="affirm", text="huh",
+                                                      confidence=0.6))
+    assert responses(dispatcher) == ["utter_confirm_again"] and events == []
+    engine = create_engine(bot_database_url)
+    with engine.connect() as connection:
+        assert connection.scalar(text(
+            "select count(*) from plan_changes where idempotency_key = 't:plan:unsure'")) == 0
     engine.dispose()
 
 
@@ -135,7 +163,7 @@ def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
     ]
     dispatcher = CollectingDispatcher()
     run(ActionHandoff(), dispatcher, tracker(
-        slots={"verified": True, "account_number": "10000001", "customer_name": "Jane Doe",
+        slots={"verified": True, "verified_account": "10000001", "customer_name": "Jane Doe",
                "language": "en", "channel": "sms"}, intent="request_human", events=events))
     packet = dispatcher.messages[1]["custom"]["handoff"]
     assert packet["customer"] == {"name": "Jane Doe", "account_number": "10000001"}

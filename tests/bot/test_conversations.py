@@ -144,3 +144,12 @@ def test_asking_for_a_person_mid_form_hands_off_with_a_packet(rasa_server):
     assert packet["verified"] is False and packet["customer"] is None and packet["bill"] is None
     assert packet["intent"] == "explain_bill"
     assert packet["transcript"][0]["text"] == "why is my bill higher"
+
+
+def test_a_verified_customer_cannot_read_another_account(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("how much do I owe?")
+    reply = verify(chat, "10000004", "5611GH")  # Eva
+    assert "€ 66,55" in reply or "€66.55" in reply
+    reply = chat.say("what is the balance on account 10000001?")
+    assert "53" not in reply and "Jane" not in reply
