@@ -99,5 +99,99 @@ class HandoffDetail(HandoffSummary):
     messages: list[MessageOut]
 
 
+ConcessionKindName = Literal["goodwill_credit", "late_fee_waiver", "retention_discount"]
+
+
+class ConcessionIn(BaseModel):
+    """An agent's concession for the customer of a conversation they handle."""
+
+    kind: ConcessionKindName
+    amount_minor: int = Field(gt=0, le=10_000_000, description="total, in cents")
+    reason_code: str = Field(default="agent_goodwill", pattern=r"^[a-z0-9_]{1,64}$")
+    idempotency_key: str = Field(pattern=r"^[A-Za-z0-9_.:-]{8,48}$",
+                                 description="made by the client once per offer; a retry reuses it")
+    note: str | None = Field(default=None, max_length=500)
+    churn_risk: bool = False
+    request_approval: bool = Field(default=False,
+                                   description="above the agent's limit: ask a supervisor")
+
+
+class ConcessionOut(BaseModel):
+    id: int
+    status: Literal["granted", "pending_approval", "rejected"]
+    kind: str
+    amount_minor: int
+    currency: str
+    months: int | None = None
+    reason_code: str
+    note: str | None = None
+    channel: str | None = None
+    granted_by: str
+    granted_by_role: str
+    approved_by: str | None = None
+    decided_at: str | None = None
+    conversation_id: str | None = None
+    account_number: str
+    customer_name: str
+    created_at: str
+
+
+class ConcessionOption(BaseModel):
+    """What the policy allows for this customer, and the caller's own limit."""
+
+    kind: str
+    eligible: bool
+    reasons: list[str]
+    suggested_minor: int
+    max_minor: int
+    role_limit_minor: int
+    currency: str
+    months: int | None = None
+
+
+class DecisionIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class InvoiceOut(BaseModel):
+    number: str
+    issue_date: str
+    due_date: str
+    total_minor: int
+    open_minor: int
+    currency: str
+
+
+class BillChangeOut(BaseModel):
+    reason: str
+    description: str
+    impact_minor: int
+
+
+class AccountOut(BaseModel):
+    account_number: str
+    status: str
+    currency: str
+    customer_name: str
+    customer_language: str
+    customer_since: str
+    phone: str | None = None  # masked: last digits only
+    balance_minor: int
+    overdue_minor: int
+    balance_status: str
+    next_due_date: str | None = None
+    plan: dict | None = None
+    invoices: list[InvoiceOut]
+    bill_changes: list[BillChangeOut]
+    percent_change: int | None = None
+    concessions: list[ConcessionOut]
+
+
+class CannedResponse(BaseModel):
+    key: str
+    title: dict[str, str]
+    text: dict[str, str]
+
+
 def is_conversation_id(value: str) -> bool:
     return re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value) is not None

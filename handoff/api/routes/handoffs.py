@@ -26,10 +26,14 @@ def summary(handoff: Handoff, position: int | None = None) -> dict:
 
 @router.get("/handoffs", response_model=list[HandoffSummary])
 def list_handoffs(session: SessionDep, user: StaffUserDep,
-                  status: HandoffStatus = Query(HandoffStatus.queued)) -> list[dict]:
-    if status is HandoffStatus.queued:
+                  status: HandoffStatus = Query(HandoffStatus.queued),
+                  mine: bool = Query(False, description="only the ones I claimed")) -> list[dict]:
+    if status is HandoffStatus.queued and not mine:
         return [summary(h, position) for position, h in enumerate(queue.queued(session), start=1)]
-    rows = session.query(Handoff).filter(Handoff.status == status).order_by(Handoff.id.desc()).limit(200)
+    rows = session.query(Handoff).filter(Handoff.status == status)
+    if mine:
+        rows = rows.filter(Handoff.agent == user.username)
+    rows = rows.order_by(Handoff.id.desc()).limit(200)
     return [summary(h) for h in rows]
 
 
