@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = "http://127.0.0.1:8099"
     twilio_from_number: str = "+3197010000000"
     sms_segment_chars: int = 1530  # ten concatenated GSM segments; longer replies are split
+    # Outbound SMS sender (handoff.channels.sms): retries with exponential backoff
+    # base * 2**(attempt-1), capped; after sms_max_attempts a row is marked failed (kept).
+    sms_max_attempts: int = 6
+    sms_retry_base_seconds: float = 2.0
+    sms_retry_max_seconds: float = 300.0
+    sms_poll_seconds: float = 5.0  # also picks up rows other processes queued
+    twilio_timeout_seconds: float = 10.0
+    # Twilio waits 15 s for the webhook; past this budget it gets its 200 and the turn finishes.
+    sms_webhook_budget_seconds: float = 5.0
     queue_update_interval_seconds: int = 120
     default_handle_seconds: int = 300  # used for wait estimates until real handle times exist
 
