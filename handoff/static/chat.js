@@ -19,8 +19,8 @@
              "paying, or your plan. For account details I'll first check who you are.",
       typing: "The assistant is typing…", your_message: "Your message", send: "Send",
       placeholder: "Type your message…", skip: "Skip to the message box",
-      mode_bot: "Assistant", mode_queued: "Waiting for a colleague", mode_agent: "Talking with {name}",
-      mode_agent_anon: "Talking with a colleague", mode_closed: "Conversation closed",
+      mode_bot: "Assistant", mode_queued: "Waiting for a colleague", mode_agent: "{name} is helping you",
+      mode_agent_anon: "A colleague is helping you", mode_closed: "Conversation closed",
       you: "You", assistant: "Assistant", colleague: "Colleague", notice: "Notice",
       offline: "Connection lost, retrying… Your messages are still sent.",
       send_failed: "Sorry, your message could not be sent. Please try again.",
@@ -35,8 +35,8 @@
              "eerst wie u bent.",
       typing: "De assistent typt…", your_message: "Uw bericht", send: "Versturen",
       placeholder: "Typ uw bericht…", skip: "Naar het berichtvak",
-      mode_bot: "Assistent", mode_queued: "Wacht op een medewerker", mode_agent: "In gesprek met {name}",
-      mode_agent_anon: "In gesprek met een medewerker", mode_closed: "Gesprek afgesloten",
+      mode_bot: "Assistent", mode_queued: "Wacht op een medewerker", mode_agent: "{name} helpt u",
+      mode_agent_anon: "Een medewerker helpt u", mode_closed: "Gesprek afgesloten",
       you: "U", assistant: "Assistent", colleague: "Medewerker", notice: "Melding",
       offline: "Verbinding verbroken, opnieuw verbinden… Uw berichten worden nog verstuurd.",
       send_failed: "Sorry, uw bericht kon niet worden verstuurd. Probeer het opnieuw.",
@@ -67,7 +67,9 @@
     catchingUp: null,
     titles: new ButtonTitles(),
   };
-  if (!state.id || !/^[A-Za-z0-9_-]{1,64}$/.test(state.id)) {
+  // A new id is unknown to the server until the first message: no history to ask for.
+  state.started = Boolean(state.id && /^[A-Za-z0-9_-]{1,64}$/.test(state.id));
+  if (!state.started) {
     state.id = "web-" + randomHex(12);
     localStorage.setItem(ID_KEY, state.id);
   }
@@ -192,6 +194,7 @@
     }
     if (message.author === "agent" && message.author_name) {
       state.agentName = message.author_name.split(" ")[0];
+      showMode();
     }
     if (message.buttons && message.buttons.length) disableOlderButtons();
     const el = h("div", {
@@ -234,6 +237,7 @@
 
   // ---------------------------------------------------------------- REST
   async function catchUp() {
+    if (!state.started) return;
     if (state.catchingUp) return state.catchingUp;
     state.catchingUp = (async () => {
       try {
@@ -288,7 +292,10 @@
     ws.addEventListener("message", (event) => {
       let data;
       try { data = JSON.parse(event.data); } catch { return; }
-      if (data.type === "message" && data.message) accept(data.message, data.mode);
+      if (data.type === "message" && data.message) {
+        state.started = true;
+        accept(data.message, data.mode);
+      }
       else if (data.type === "typing" && (state.mode === "bot" || state.mode === "closed")) showTyping();
       else if (data.type === "error") {
         hideTyping();
@@ -321,6 +328,7 @@
 
   // ---------------------------------------------------------------- sending
   async function send(text, title) {
+    state.started = true;
     const shown = title || text;
     if (title) state.titles.titles.set(text, title);
     addPending(shown);

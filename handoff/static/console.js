@@ -359,6 +359,7 @@
     for (const li of document.querySelectorAll("#mine .item")) {
       li.classList.toggle("current", Number(li.dataset.handoffId) === detail.id);
     }
+    $("messages").scrollTop = $("messages").scrollHeight;
     await Promise.all([loadAccount(), loadConcessionTools()]);
   }
 
@@ -367,8 +368,9 @@
     const customer = packet.customer || {};
     $("conv-title").textContent = customer.name ? `${customer.name}` : "Unverified customer";
     $("conv-meta").replaceChildren(
-      `${d.channel === "sms" ? "SMS" : "Web chat"} · ${d.language.toUpperCase()} · ${d.conversation_id}`,
-      customer.account_number ? ` · account ${customer.account_number}` : "");
+      `${d.channel === "sms" ? "SMS" : "Web chat"} · ${d.language.toUpperCase()}`,
+      customer.account_number ? ` · account ${customer.account_number}` : "",
+      " · ", h("code", {class: "conv-id", title: "Conversation id"}, d.conversation_id));
     const open = mine();
     $("reply-form").hidden = !open;
     for (const id of ["release", "resolve", "close-reason"]) $(id).disabled = !open;
@@ -588,15 +590,14 @@
       ),
       h("table", {class: "invoices"},
         h("caption", {class: "sr-only"}, "Latest invoices"),
-        h("thead", {}, h("tr", {}, h("th", {scope: "col"}, "Invoice"), h("th", {scope: "col"}, "Due"),
+        h("thead", {}, h("tr", {}, h("th", {scope: "col"}, "Issued"), h("th", {scope: "col"}, "Due"),
           h("th", {scope: "col", class: "num"}, "Total"), h("th", {scope: "col", class: "num"}, "Open"))),
         h("tbody", {}, ...a.invoices.map((i) => h("tr", {},
-          h("td", {}, i.number), h("td", {}, date(i.due_date)),
+          h("td", {title: `Invoice ${i.number}`}, date(i.issue_date)), h("td", {}, date(i.due_date)),
           h("td", {class: "num"}, money(i.total_minor, i.currency)),
           h("td", {class: `num ${i.open_minor ? "open" : ""}`}, money(i.open_minor, i.currency)))))),
-      a.percent_change !== null && a.percent_change !== undefined
-        ? h("p", {class: "muted small"}, `Latest bill ${a.percent_change > 0 ? "+" : ""}${a.percent_change}% on the previous one.`)
-        : null,
+      a.percent_change ? h("p", {class: "muted small"},
+        `Latest bill ${a.percent_change > 0 ? "+" : ""}${a.percent_change}% on the previous one.`) : "",
     );
   }
 
@@ -622,9 +623,19 @@
     select.replaceChildren(...state.options.map((o) => h("option", {value: o.kind, disabled: !o.eligible},
       `${KIND_NAMES[o.kind] || o.kind}` + (o.eligible ? "" : ` (${o.reasons.map((r) => NOT_ELIGIBLE[r] || humanize(r)).join(", ")})`))));
     const pick = state.options.find((o) => o.kind === previous && o.eligible) || state.options.find((o) => o.eligible);
-    if (pick) select.value = pick.kind;
-    $("concession-submit").disabled = !pick;
+    if (pick) {
+      select.value = pick.kind;
+    } else {
+      select.prepend(h("option", {value: "", selected: true}, "Nothing the policy allows now"));
+      select.value = "";
+      $("concession-amount").value = "";
+    }
+    for (const id of ["concession-amount", "concession-reason", "concession-note"]) $(id).disabled = !pick;
     fillConcessionForm(pick, previous !== (pick && pick.kind));
+    if (!pick) {
+      $("concession-limits").textContent = "No concession fits the policy for this customer at the moment " +
+        "(see the reasons in the list).";
+    }
   }
 
   function currentOption() {
@@ -652,9 +663,11 @@
     const amount = parseAmount($("concession-amount").value);
     const submit = $("concession-submit"), request = $("concession-request"), limits = $("concession-limits");
     request.hidden = true;
+    submit.hidden = false;
     $("concession-error").textContent = "";
     if (!option || !option.eligible) {
       submit.disabled = true;
+      submit.textContent = "Grant";
       limits.textContent = "";
       return;
     }
@@ -742,7 +755,7 @@
       class: `concession ${c.status}`, dataset: {adjustmentId: c.id, status: c.status}},
       h("span", {class: "concession-what"}, `${money(c.amount_minor, c.currency)} ${KIND_NAMES[c.kind] || c.kind}`),
       h("span", {class: `pill ${STATUS_CLASS[c.status] || ""}`}, STATUS_TEXT[c.status] || c.status),
-      c.approved_by ? h("span", {class: "muted small"}, ` by ${c.approved_by}`) : null))
+      c.approved_by ? h("span", {class: "muted small"}, `${c.status === "rejected" ? "rejected" : "approved"} by ${c.approved_by}`) : null))
       : [h("li", {class: "muted small"}, "None yet.")]));
   }
 

@@ -1,0 +1,187 @@
+"""The console's API: who may see accounts and grant concessions, approvals, idempotency.
+
+Real processes throughout (handoff service, Rasa, action server, seeded billing DB); the
+customers reach the queue by talking to the bot.
+"""
+import uuid
+
+import httpx
+import pytest
+
+from tests.handoff.page_fixtures import Staff, billing_rows, queued_customer
+
+pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(420)]
+
+
+@pytest.fixture
+def staff(handoff_service, staff_password):
+    people = {}
+
+    def sign_in(username: str) -> Staff:
+        if username not in people:
+            people[username] = Staff(handoff_service, username, staff_password)
+        return people[username]
+
+    yield sign_in
+    for person in people.values():
+        # leave nobody's conversations claimed: agents have a concurrency limit
+        for row in person.get("/api/handoffs", params={"status": "claimed", "mine": "true"}).json():
+            person.post(f"/api/handoffs/{row['id']}/resolve", {"resolution": "test cleanup"})
+        person.close()
+
+
+def key() -> str:
+    return uuid.uuid4().hex[:20]
+
+
+STAFF_ENDPOINTS = [
+    ("GET", "/api/handoffs?status=queued"), ("GET", "/api/handoffs?status=claimed&mine=true"),
+    ("GET", "/api/accounts/10000001"), ("GET", "/api/approvals"), ("GET", "/api/canned"),
+    ("GET", "/api/agents/me"), ("POST", "/api/approvals/1/approve"), ("POST", "/api/approvals/1/reject"),
+    ("GET", "/api/handoffs/1/concessions"), ("GET", "/api/handoffs/1/concessions/options"),
+    ("POST", "/api/handoffs/1/concessions"), ("POST", "/api/handoffs/1/claim"),
+]
+
+
+def test_staff_endpoints_need_a_valid_token_and_the_right_role(handoff_service, staff):
+    with httpx.Client(base_url=handoff_service.url, timeout=10) as anonymous:
+        for method, path in STAFF_ENDPOINTS:
+            response = anonymous.request(method, path, json={})
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.headers.get("www-authenticate") == "Bearer"
+            forged = anonymous.request(method, path, json={},
+                                       headers={"Authorization": "Bearer not.a.token"})
+            assert forged.status_code == 401, (method, path)
+        wrong = anonymous.post("/api/auth/token", data={"username": "agent1", "password": "wrong"})
+        assert wrong.status_code == 401
+    agent = staff("agent1")
+    assert agent.get("/api/agents/me").json()["role"] == "agent"
+    for path in ("/api/approvals",):
+        assert agent.get(path).status_code == 403
+    for verdict in ("approve", "reject"):
+        response = agent.post(f"/api/approvals/1/{verdict}", {})
+        assert response.status_code == 403, response.text
+    # an agent sees an account only while handling its customer's conversation
+    assert agent.get("/api/accounts/10000001").status_code == 403
+    assert staff("super1").get("/api/accounts/10000001").status_code == 200
+    assert staff("super1").get("/api/approvals").status_code == 200
+
+
+def test_an_agent_cannot_act_on_another_agents_conversation(handoff_service, staff):
+    sanne = queued_customer(handoff_service, "10000002")   # Dutch: both agents speak it
+    anna, bram = staff("agent1"), staff("agent2")
+    handoff = anna.handoff_for(sanne.conversation_id)
+    assert handoff["customer_name"] == "Sanne de Vries" and handoff["language"] == "nl"
+    assert anna.post(f"/api/handoffs/{handoff['id']}/claim").status_code == 200
+    hid = handoff["id"]
+
+    assert bram.post(f"/api/handoffs/{hid}/claim").status_code == 409
+    assert bram.post(f"/api/handoffs/{hid}/messages", {"text": "Hallo, met Bram"}).status_code == 403
+    assert bram.post(f"/api/handoffs/{hid}/release", {}).status_code == 403
+    assert bram.post(f"/api/handoffs/{hid}/resolve", {"resolution": "x"}).status_code == 403
+    grant = {"kind": "goodwill_credit", "amount_minor": 500, "reason_code": "bill_shock",
+             "idempotency_key": key()}
+    assert bram.post(f"/api/handoffs/{hid}/concessions", grant).status_code == 403
+    assert bram.get(f"/api/handoffs/{hid}/concessions/options").status_code == 403
+    assert bram.get(f"/api/handoffs/{hid}/concessions").status_code == 403
+    assert bram.get("/api/accounts/10000002").status_code == 403
+    # the owner can, and the customer hears only her
+    assert anna.get("/api/accounts/10000002").json()["customer_name"] == "Sanne de Vries"
+    assert anna.post(f"/api/handoffs/{hid}/messages", {"text": "Hallo Sanne"}).status_code == 201
+    messages = httpx.get(f"{handoff_service.url}/api/chat/{sanne.conversation_id}/messages").json()
+    agent_lines = [m for m in messages["messages"] if m["author"] == "agent"]
+    assert [m["text"] for m in agent_lines] == ["Hallo Sanne"]
+    assert agent_lines[0]["author_name"] == "Anna Agent"
+    assert anna.post(f"/api/handoffs/{hid}/resolve", {"resolution": "question answered"}).status_code == 200
+    # once closed, nobody acts on it any more (not even the agent who had it)
+    assert anna.post(f"/api/handoffs/{hid}/concessions", grant).status_code == 409
+    assert anna.get("/api/accounts/10000002").status_code == 403
+
+
+def test_grants_within_the_limit_are_idempotent_and_limits_hold(handoff_service, staff,
+                                                                  bot_database_url):
+    tom = queued_customer(handoff_service, "10000003")
+    anna = staff("agent1")
+    hid = anna.handoff_for(tom.conversation_id)["id"]
+    assert anna.post(f"/api/handoffs/{hid}/concessions",
+                     {"kind": "retention_discount", "amount_minor": 2400,
+                      "idempotency_key": key()}).status_code == 409  # not claimed yet
+    anna.post(f"/api/handoffs/{hid}/claim").raise_for_status()
+
+    options = {o["kind"]: o for o in anna.get(f"/api/handoffs/{hid}/concessions/options",
+                                              params={"churn_risk": "true"}).json()}
+    assert options["late_fee_waiver"]["eligible"] is False
+    assert "no_late_fee" in options["late_fee_waiver"]["reasons"]
+    retention = options["retention_discount"]
+    assert retention["eligible"] and retention["role_limit_minor"] == 12000
+    assert retention["max_minor"] == 30000 and retention["months"] == 6
+
+    offer = {"kind": "retention_discount", "amount_minor": retention["suggested_minor"],
+             "reason_code": "retention_offer", "idempotency_key": key(), "churn_risk": True,
+             "note": "loyal customer"}
+    first = anna.post(f"/api/handoffs/{hid}/concessions", offer)
+    assert first.status_code == 201, first.text
+    granted = first.json()
+    assert granted["status"] == "granted" and granted["granted_by"] == "agent1"
+    assert granted["conversation_id"] == tom.conversation_id and granted["channel"] == "web"
+    retry = anna.post(f"/api/handoffs/{hid}/concessions", offer)
+    assert retry.json()["id"] == granted["id"]                   # the same grant, once
+    conflict = anna.post(f"/api/handoffs/{hid}/concessions", {**offer, "amount_minor": 100})
+    assert conflict.status_code == 409 and conflict.json()["code"] == "idempotency_conflict"
+    again = anna.post(f"/api/handoffs/{hid}/concessions", {**offer, "idempotency_key": key()})
+    assert again.status_code == 409 and again.json()["code"] == "concession_frequency_exceeded"
+    no_fee = anna.post(f"/api/handoffs/{hid}/concessions",
+                       {"kind": "late_fee_waiver", "amount_minor": 500, "idempotency_key": key()})
+    assert no_fee.status_code == 409 and no_fee.json()["code"] == "not_eligible"
+    bad = anna.post(f"/api/handoffs/{hid}/concessions",
+                    {"kind": "goodwill_credit", "amount_minor": -5, "idempotency_key": key()})
+    assert bad.status_code == 422
+
+    listed = anna.get(f"/api/handoffs/{hid}/concessions").json()
+    assert [c["id"] for c in listed] == [granted["id"]]
+    account = anna.get("/api/accounts/10000003").json()
+    assert account["concessions"][0]["id"] == granted["id"]
+    rows = billing_rows(bot_database_url,
+                        "select r.response, r.offered_by from retention_outcomes r "
+                        "where r.adjustment_id = :id", id=granted["id"])
+    assert [tuple(r) for r in rows] == [("accepted", "agent1")]
+
+
+def test_above_the_agents_limit_a_supervisor_decides(handoff_service, staff, bot_database_url):
+    jane = queued_customer(handoff_service, "10000001")
+    anna, sara = staff("agent1"), staff("super1")
+    hid = anna.handoff_for(jane.conversation_id)["id"]
+    anna.post(f"/api/handoffs/{hid}/claim").raise_for_status()
+    goodwill = {o["kind"]: o for o in anna.get(f"/api/handoffs/{hid}/concessions/options").json()}[
+        "goodwill_credit"]
+    assert goodwill["eligible"] and goodwill["role_limit_minor"] == 2500
+
+    offer = {"kind": "goodwill_credit", "amount_minor": 4000, "reason_code": "bill_shock",
+             "idempotency_key": key(), "note": "promotion ended without notice"}
+    refused = anna.post(f"/api/handoffs/{hid}/concessions", offer)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "concession_limit_exceeded"
+    assert refused.json()["max_allowed_minor"] == 2500
+    too_much = anna.post(f"/api/handoffs/{hid}/concessions",
+                         {**offer, "amount_minor": 20000, "request_approval": True,
+                          "idempotency_key": key()})
+    assert too_much.status_code == 403                            # above the supervisor limit
+
+    pending = anna.post(f"/api/handoffs/{hid}/concessions", {**offer, "request_approval": True})
+    assert pending.status_code == 201 and pending.json()["status"] == "pending_approval"
+    adjustment = pending.json()["id"]
+    balance_before = anna.get("/api/accounts/10000001").json()["balance_minor"]
+    assert adjustment in [a["id"] for a in sara.get("/api/approvals").json()]
+    assert anna.post(f"/api/approvals/{adjustment}/approve", {}).status_code == 403
+    approved = sara.post(f"/api/approvals/{adjustment}/approve", {"reason": "fair"})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "granted" and approved.json()["approved_by"] == "super1"
+    assert sara.post(f"/api/approvals/{adjustment}/reject", {}).status_code == 400  # decided
+    assert adjustment not in [a["id"] for a in sara.get("/api/approvals").json()]
+    assert anna.get(f"/api/handoffs/{hid}/concessions").json()[0]["status"] == "granted"
+    row = billing_rows(bot_database_url,
+                       "select status, granted_by, granted_by_role, approved_by, conversation_id, "
+                       "channel from adjustments where id = :id", id=adjustment)[0]
+    assert tuple(row) == ("granted", "agent1", "agent", "super1", jane.conversation_id, "web")
+    # the credit lowers what Jane owes
+    assert anna.get("/api/accounts/10000001").json()["balance_minor"] == balance_before - 4000
