@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from billing_core.cli import DEV_STAFF_PASSWORD
@@ -69,8 +69,14 @@ class HandoffService:
     def url(self) -> str:
         return self.server.url
 
-    def engine(self):
-        return create_engine(self.database_url)
+    def rows(self, sql: str, **params) -> list:
+        """Read the service's store directly (SQLite in WAL mode: readers never block it)."""
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return list(connection.execute(text(sql), params))
+        finally:
+            engine.dispose()
 
     def sms(self, phone: str, body: str, *, sid: str | None = None,
             signature: str | None = None, timeout: float = 30) -> httpx.Response:
@@ -88,6 +94,18 @@ class HandoffService:
                               data={"username": username, "password": password}, timeout=10)
         response.raise_for_status()
         return response.json()["access_token"]
+
+    def staff(self, username: str, password: str) -> httpx.Client:
+        """An HTTP client signed in as a staff member (bearer token)."""
+        return httpx.Client(base_url=self.url, timeout=30, headers={
+            "Authorization": f"Bearer {self.token(username, password)}"})
+
+    def handoff_of(self, staff: httpx.Client, conversation_id: str, status: str = "queued") -> dict:
+        response = staff.get("/api/handoffs", params={"status": status})
+        response.raise_for_status()
+        found = [h for h in response.json() if h["conversation_id"] == conversation_id]
+        assert found, f"no {status} handoff for {conversation_id}: {response.json()}"
+        return found[0]
 
 
 @pytest.fixture(scope="session")
