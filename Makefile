@@ -49,8 +49,7 @@ constraints: ## re-freeze constraints/*.txt from the venvs (after changing depen
 demo: demo-setup demo-db demo-serve ## set up, seed, train if needed, start everything on 127.0.0.1
 
 demo-serve: demo-db
-	@echo "demo: staff password for agent1/agent2/super1/admin1: $${BILLING_DEMO_STAFF_PASSWORD:-billing-demo}"
-	$(APP_PY) -m bot.serve
+	$(APP_PY) -m handoff.demo
 
 demo-setup:
 	@$(SETUP) rasa app

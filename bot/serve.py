@@ -1,22 +1,16 @@
-"""Run the assistant: action server and Rasa server on 127.0.0.1, on the current model.
+"""Start the assistant's processes (action server, Rasa server) on 127.0.0.1.
 
-    .venv-app/bin/python -m bot.serve        # used by `make demo`; Ctrl-C stops both
-
-The tests start the same processes through `start_action_server` and `start_rasa_server`.
+Used by `make demo` (handoff.demo) and by the tests, so both run the same way.
 """
-import argparse
-import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bot.training import RASA, REPO, current_model, rasa_env
+from bot.training import RASA, REPO, rasa_env
 
 APP_PYTHON = REPO / ".venv-app" / "bin" / "python"
 
@@ -96,51 +90,3 @@ def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path, port: int 
                  [str(RASA), "run", "-i", "127.0.0.1", "-p", str(port), "--enable-api",
                   "-m", str(model), "--endpoints", str(endpoints)],
                  health="/status", port=port, log=log_dir / "rasa.log", env=rasa_env())
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
-    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
-    args = parser.parse_args()
-    var = REPO / "var"
-    model = current_model()
-    servers: list[Server] = []
-
-    def stop(*_):
-        for server in reversed(servers):
-            server.stop()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        print("demo: starting the action server ...", flush=True)
-        servers.append(start_action_server(database_url=None, log_dir=var / "log",
-                                           port=args.actions_port))
-        endpoints = write_endpoints(var / "endpoints.yml", action_url=servers[0].url,
-                                    tracker_db=var / "rasa-tracker.db")
-        print(f"demo: starting Rasa with {model.name} (about 15 s) ...", flush=True)
-        servers.append(start_rasa_server(model=model, endpoints=endpoints, log_dir=var / "log",
-                                         port=args.rasa_port))
-    except RuntimeError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
-        stop()
-    print(f"""
-demo: running on 127.0.0.1 (logs in var/log/, Ctrl-C stops everything)
-  Rasa server    {servers[1].url}   (REST channel: POST /webhooks/rest/webhook)
-  action server  {servers[0].url}
-  try:  curl -s {servers[1].url}/webhooks/rest/webhook -d '{{"sender": "me", "message": "what is my balance?"}}'
-  demo customers: Jane Doe 10000001 (dob 12-04-1985), Sanne de Vries 10000002 (postcode 3511CD),
-                  Tom Baker 10000003 (dob 30-01-1978), Eva Jansen 10000004 (postcode 5611GH)
-""", flush=True)
-    try:
-        while all(server.process.poll() is None for server in servers):
-            time.sleep(1)
-        print("demo: a process stopped; see var/log/", file=sys.stderr)
-    except KeyboardInterrupt:
-        pass
-    stop()
-
-
-if __name__ == "__main__":
-    main()
