@@ -132,25 +132,34 @@ def twilio_fake(handoff_port, tmp_path_factory):
     server.stop()
 
 
+def start_handoff_service(*, port: int, database_url: str, rasa_url: str, billing_url: str,
+                          twilio_url: str, log: Path, **settings: str) -> HandoffService:
+    """The service as a real uvicorn process; `settings` are extra HANDOFF_* variables."""
+    public_url = f"http://127.0.0.1:{port}"
+    env = rasa_env(
+        HANDOFF_DATABASE_URL=database_url, BILLING_DATABASE_URL=billing_url,
+        HANDOFF_RASA_URL=rasa_url, HANDOFF_PUBLIC_URL=public_url,
+        HANDOFF_TWILIO_API_BASE_URL=twilio_url, HANDOFF_TWILIO_ACCOUNT_SID=TWILIO_SID,
+        HANDOFF_TWILIO_AUTH_TOKEN=TWILIO_TOKEN, HANDOFF_TWILIO_FROM_NUMBER=SERVICE_NUMBER,
+        # fast retries so the retry tests take about a second; 4 tries before `failed`
+        HANDOFF_SMS_RETRY_BASE_SECONDS="0.2", HANDOFF_SMS_RETRY_MAX_SECONDS="2",
+        HANDOFF_SMS_MAX_ATTEMPTS="4", HANDOFF_SMS_POLL_SECONDS="1",
+        HANDOFF_TWILIO_TIMEOUT_SECONDS="5",
+        **{f"HANDOFF_{name.upper()}": value for name, value in settings.items()})
+    server = start("handoff service",
+                   [str(APP_PYTHON), "-m", "uvicorn", "handoff.main:app", "--host", "127.0.0.1",
+                    "--port", str(port), "--ws", "wsproto", "--log-level", "info"],
+                   health="/healthz", port=port, env=env, timeout=60, log=log)
+    return HandoffService(server, database_url, public_url, TWILIO_TOKEN)
+
+
 @pytest.fixture(scope="session")
 def handoff_service(handoff_port, twilio_fake, rasa_server, bot_database_url, tmp_path_factory):
     folder: Path = tmp_path_factory.mktemp("handoff")
     database_url = f"sqlite:///{folder / 'handoff.db'}"
     upgrade(database_url)
-    public_url = f"http://127.0.0.1:{handoff_port}"
-    env = rasa_env(
-        HANDOFF_DATABASE_URL=database_url, BILLING_DATABASE_URL=bot_database_url,
-        HANDOFF_RASA_URL=rasa_server.url, HANDOFF_PUBLIC_URL=public_url,
-        HANDOFF_TWILIO_API_BASE_URL=twilio_fake.url, HANDOFF_TWILIO_ACCOUNT_SID=TWILIO_SID,
-        HANDOFF_TWILIO_AUTH_TOKEN=TWILIO_TOKEN, HANDOFF_TWILIO_FROM_NUMBER=SERVICE_NUMBER,
-        # fast retries so the retry tests take about a second; 4 tries before `failed`
-        HANDOFF_SMS_RETRY_BASE_SECONDS="0.2", HANDOFF_SMS_RETRY_MAX_SECONDS="2",
-        HANDOFF_SMS_MAX_ATTEMPTS="4", HANDOFF_SMS_POLL_SECONDS="1",
-        HANDOFF_TWILIO_TIMEOUT_SECONDS="5")
-    server = start("handoff service",
-                   [str(APP_PYTHON), "-m", "uvicorn", "handoff.main:app", "--host", "127.0.0.1",
-                    "--port", str(handoff_port), "--ws", "wsproto", "--log-level", "info"],
-                   health="/healthz", port=handoff_port, env=env, timeout=60,
-                   log=folder / "handoff.log")
-    yield HandoffService(server, database_url, public_url, TWILIO_TOKEN)
-    server.stop()
+    service = start_handoff_service(port=handoff_port, database_url=database_url,
+                                    rasa_url=rasa_server.url, billing_url=bot_database_url,
+                                    twilio_url=twilio_fake.url, log=folder / "handoff.log")
+    yield service
+    service.server.stop()

@@ -1,10 +1,12 @@
 """`POST /sms/twilio` through the real handoff service, bot and Twilio stand-in."""
+import socket
 import time
 
 import httpx
 import pytest
 
-from tests.handoff.conftest import TWILIO_TOKEN
+from bot.serve import free_port
+from tests.handoff.conftest import TWILIO_TOKEN, start_handoff_service
 
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(120)]
 
@@ -135,3 +137,54 @@ def test_a_number_without_options_reaches_the_bot_as_typed(handoff_service, rasa
     handoff_service.sms("+31611000006", "2")
     tracker = httpx.get(f"{rasa_server.url}/conversations/{conversation}/tracker", timeout=10).json()
     assert [e.get("text") for e in tracker["events"] if e["event"] == "user"] == ["2"]
+
+
+@pytest.fixture
+def unresponsive_bot():
+    """A peer that accepts connections and never answers, like a Rasa stuck in a long turn."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_slow_bot_does_not_hold_twilio(handoff_service, twilio_fake, unresponsive_bot,
+                                         bot_database_url, tmp_path, staff_password):
+    """Past the budget Twilio gets its 200; the text is stored and the turn still finishes.
+
+    A second service process on the same store, whose bot never answers (3 s timeout) and whose
+    webhook budget is 0.5 s; two senders on one store must not send anything twice.
+    """
+    slow = start_handoff_service(
+        port=free_port(), database_url=handoff_service.database_url, rasa_url=unresponsive_bot,
+        billing_url=bot_database_url, twilio_url=twilio_fake.url, log=tmp_path / "slow.log",
+        rasa_timeout_seconds="3", sms_webhook_budget_seconds="0.5")
+    phone, conversation = "+31611000007", "sms-31611000007"
+    try:
+        started = time.monotonic()
+        response = slow.sms(phone, "why is my bill so high")
+        assert response.status_code == 200 and response.text == EMPTY_TWIML
+        assert time.monotonic() - started < 2.5
+        assert ("customer", "why is my bill so high") in transcript(handoff_service, conversation)
+        apology = twilio_fake.wait_for(phone, 1, timeout=15)[0]["body"]
+        assert "having trouble" in apology and "queue" in apology
+        assert settle(twilio_fake, phone) == 1  # sent once, though two senders share the store
+    finally:
+        slow.server.stop()
+    with handoff_service.staff("super1", staff_password) as supervisor:
+        handoff = handoff_service.handoff_of(supervisor, conversation)
+        assert handoff["reason"] == "bot_unavailable"
+        supervisor.post(f"/api/handoffs/{handoff['id']}/claim").raise_for_status()
+        supervisor.post(f"/api/handoffs/{handoff['id']}/resolve").raise_for_status()
+
+
+def test_the_demo_phone_page_texts_the_service_with_a_valid_signature(handoff_service, twilio_fake):
+    phone = "+31600000003"  # Tom Baker
+    assert "Demo phone" in httpx.get(twilio_fake.url + "/phone", timeout=5).text
+    sent = httpx.post(twilio_fake.url + "/phone/send", json={"phone": phone, "text": "hello"},
+                      timeout=30).json()
+    assert sent["delivered"] is True, sent
+    twilio_fake.wait_for(phone, 1)
+    thread = httpx.get(twilio_fake.url + "/messages", params={"phone": phone}, timeout=5).json()
+    assert thread[0]["direction"] == "inbound" and thread[0]["body"] == "hello"
+    assert thread[1]["direction"] == "outbound-api" and thread[1]["from"] == "+3197010000000"
