@@ -148,29 +148,34 @@ def test_grants_within_the_limit_are_idempotent_and_limits_hold(handoff_service,
 
 
 def test_above_the_agents_limit_a_supervisor_decides(handoff_service, staff, bot_database_url):
-    jane = queued_customer(handoff_service, "10000001")
+    """Sanne may get a retention discount; EUR 150 is above an agent's EUR 120."""
+    sanne = queued_customer(handoff_service, "10000002")
     anna, sara = staff("agent1"), staff("super1")
-    hid = anna.handoff_for(jane.conversation_id)["id"]
+    hid = anna.handoff_for(sanne.conversation_id)["id"]
     anna.post(f"/api/handoffs/{hid}/claim").raise_for_status()
-    goodwill = {o["kind"]: o for o in anna.get(f"/api/handoffs/{hid}/concessions/options").json()}[
-        "goodwill_credit"]
-    assert goodwill["eligible"] and goodwill["role_limit_minor"] == 2500
+    retention = {o["kind"]: o for o in anna.get(f"/api/handoffs/{hid}/concessions/options",
+                                                params={"churn_risk": "true"}).json()}[
+        "retention_discount"]
+    assert retention["eligible"] and retention["role_limit_minor"] == 12000
 
-    offer = {"kind": "goodwill_credit", "amount_minor": 4000, "reason_code": "bill_shock",
-             "idempotency_key": key(), "note": "promotion ended without notice"}
+    offer = {"kind": "retention_discount", "amount_minor": 15000, "reason_code": "price",
+             "idempotency_key": key(), "churn_risk": True, "note": "Basic would be cheaper"}
     refused = anna.post(f"/api/handoffs/{hid}/concessions", offer)
     assert refused.status_code == 403
     assert refused.json()["code"] == "concession_limit_exceeded"
-    assert refused.json()["max_allowed_minor"] == 2500
+    assert refused.json()["max_allowed_minor"] == 12000
     too_much = anna.post(f"/api/handoffs/{hid}/concessions",
-                         {**offer, "amount_minor": 20000, "request_approval": True,
+                         {**offer, "amount_minor": 40000, "request_approval": True,
                           "idempotency_key": key()})
     assert too_much.status_code == 403                            # above the supervisor limit
+    no_risk = anna.post(f"/api/handoffs/{hid}/concessions",
+                        {**offer, "churn_risk": False, "request_approval": True,
+                         "idempotency_key": key()})
+    assert no_risk.status_code == 409 and no_risk.json()["code"] == "not_eligible"
 
     pending = anna.post(f"/api/handoffs/{hid}/concessions", {**offer, "request_approval": True})
     assert pending.status_code == 201 and pending.json()["status"] == "pending_approval"
     adjustment = pending.json()["id"]
-    balance_before = anna.get("/api/accounts/10000001").json()["balance_minor"]
     assert adjustment in [a["id"] for a in sara.get("/api/approvals").json()]
     assert anna.post(f"/api/approvals/{adjustment}/approve", {}).status_code == 403
     approved = sara.post(f"/api/approvals/{adjustment}/approve", {"reason": "fair"})
@@ -180,8 +185,26 @@ def test_above_the_agents_limit_a_supervisor_decides(handoff_service, staff, bot
     assert adjustment not in [a["id"] for a in sara.get("/api/approvals").json()]
     assert anna.get(f"/api/handoffs/{hid}/concessions").json()[0]["status"] == "granted"
     row = billing_rows(bot_database_url,
-                       "select status, granted_by, granted_by_role, approved_by, conversation_id, "
-                       "channel from adjustments where id = :id", id=adjustment)[0]
-    assert tuple(row) == ("granted", "agent1", "agent", "super1", jane.conversation_id, "web")
-    # the credit lowers what Jane owes
-    assert anna.get("/api/accounts/10000001").json()["balance_minor"] == balance_before - 4000
+                       "select ad.status, ad.granted_by, ad.granted_by_role, ad.approved_by, "
+                       "ad.conversation_id, ad.channel, r.response, r.offered_by "
+                       "from adjustments ad join retention_outcomes r on r.adjustment_id = ad.id "
+                       "where ad.id = :id", id=adjustment)
+    assert [tuple(r) for r in row] == [("granted", "agent1", "agent", "super1",
+                                        sanne.conversation_id, "web", "accepted", "agent1")]
+
+
+def test_a_rejected_request_is_not_granted(handoff_service, staff, bot_database_url):
+    """Jane's goodwill credit above the agent's EUR 25: the supervisor rejects it."""
+    jane = queued_customer(handoff_service, "10000001")
+    anna, sara = staff("agent1"), staff("super1")
+    hid = anna.handoff_for(jane.conversation_id)["id"]
+    anna.post(f"/api/handoffs/{hid}/claim").raise_for_status()
+    balance = anna.get("/api/accounts/10000001").json()["balance_minor"]
+    pending = anna.post(f"/api/handoffs/{hid}/concessions",
+                        {"kind": "goodwill_credit", "amount_minor": 4000, "reason_code": "bill_shock",
+                         "idempotency_key": key(), "request_approval": True})
+    assert pending.status_code == 201 and pending.json()["status"] == "pending_approval"
+    rejected = sara.post(f"/api/approvals/{pending.json()['id']}/reject", {"reason": "too much"})
+    assert rejected.json()["status"] == "rejected" and rejected.json()["approved_by"] == "super1"
+    assert anna.get("/api/accounts/10000001").json()["balance_minor"] == balance
+    assert anna.get(f"/api/handoffs/{hid}/concessions").json()[0]["status"] == "rejected"

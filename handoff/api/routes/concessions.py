@@ -63,14 +63,18 @@ def actor_of(user: Agent) -> Actor:
     return Actor(id=user.username, role=Role(user.role))
 
 
-def record_retention(session: Session, adjustment: Adjustment, actor: Actor) -> None:
-    """A granted retention discount is an accepted retention offer (once per adjustment)."""
+def record_retention(session: Session, adjustment: Adjustment) -> None:
+    """A granted retention discount is an accepted retention offer (once per adjustment).
+
+    The offer is the requesting agent's, also when a supervisor approved it later.
+    """
     if adjustment.policy.kind is not ConcessionKind.retention_discount or \
             adjustment.status is not AdjustmentStatus.granted:
         return
     if session.scalar(select(RetentionOutcome.id).where(
             RetentionOutcome.adjustment_id == adjustment.id)) is not None:
         return
+    actor = Actor(id=adjustment.granted_by, role=Role(adjustment.granted_by_role))
     account = get_account(session, account_number=concession_view(session, adjustment)["account_number"])
     outcome = record_offer(session, account_number=account.account_number,
                            reason_code=adjustment.reason_code, actor=actor,
@@ -139,7 +143,7 @@ def grant(handoff_id: int, body: ConcessionIn, user: StaffUserDep, container: Co
             idempotency_key=f"console:{user.username}:{body.idempotency_key}",
             conversation_id=context.conversation_id, channel=context.channel, note=body.note,
             churn_risk=body.churn_risk, request_approval=body.request_approval)
-        record_retention(billing, adjustment, actor)
+        record_retention(billing, adjustment)
         view = concession_view(billing, adjustment)
     announce(container, view)
     return view
@@ -161,7 +165,7 @@ def decide(container: Container, user: Agent, adjustment_id: int, approve: bool,
             raise Forbidden("you cannot decide on your own request")
         adjustment = decide_concession(billing, adjustment_id=adjustment_id, approver=actor,
                                        approve=approve, reason=body.reason if body else None)
-        record_retention(billing, adjustment, actor)
+        record_retention(billing, adjustment)
         view = concession_view(billing, adjustment)
     announce(container, view)
     return view
