@@ -48,10 +48,10 @@ DUTCH_WORDS = {"AFMELDEN", "UITSCHRIJVEN", "AANMELDEN", "JA", "HULP"}
 TEXTS = {
     "help": {
         "en": "Billing support: text your question (e.g. \"what is my balance?\") and our assistant "
-              "answers; ask for "a person" to talk to a colleague. Reply with a number to pick an option. "
+              "answers; ask for \"a person\" to talk to a colleague. Reply with a number to pick an option. "
               "Text STOP to stop messages, START to resume.",
         "nl": "Klantenservice facturen: stuur uw vraag (bijv. \"wat is mijn saldo?\") en onze "
-              "assistent antwoordt; vraag om "een medewerker" voor een collega. Antwoord met een nummer om "
+              "assistent antwoordt; vraag om \"een medewerker\" voor een collega. Antwoord met een nummer om "
               "een optie te kiezen. Stuur STOP om geen berichten meer te krijgen, START om te hervatten.",
     },
     "started": {
