@@ -28,7 +28,7 @@
       sent_at: "sent at",
     },
     nl: {
-      title: "Klantenservice facturen", mode_label: "Status:", language: "Taal",
+      title: "Klantenservice", mode_label: "Status:", language: "Taal",
       restart: "Nieuw gesprek beginnen", conversation: "Gesprek",
       intro: "Hallo! Ik ben de assistent voor uw rekening. Vraag me naar uw saldo, waarom uw " +
              "rekening veranderde, betalen of uw abonnement. Voor accountgegevens controleer ik " +
@@ -189,6 +189,7 @@
       if (pending && pending.dataset.text === text) {
         pending.classList.remove("pending");
         pending.dataset.seq = message.seq;
+        if (message.at) pending.append(h("time", {class: "at", datetime: message.at}, time(message.at, state.lang)));
         return;
       }
     }

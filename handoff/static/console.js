@@ -42,6 +42,8 @@
     presence: sessionStorage.getItem(PRESENCE_KEY) || "offline",
     ws: null, wsAttempts: 0, pollTimer: null, refreshTimer: null,
     open: null,          // the handoff detail on screen
+    watched: new Set(),  // conversation ids the staff WebSocket follows
+    unread: new Set(),   // my conversations with customer messages I have not opened
     lastSeq: 0,
     titles: new ButtonTitles(),
     canned: [], cannedLang: "en",
@@ -182,7 +184,8 @@
       setLive(true);
       clearInterval(state.pollTimer);
       state.pollTimer = null;
-      if (state.open) ws.send(JSON.stringify({watch: state.open.conversation_id}));
+      state.watched = new Set();
+      if (state.open) watch(state.open.conversation_id);
       refreshLists();
       if (state.open) catchUp();
     });
@@ -201,6 +204,12 @@
       if (!state.pollTimer) state.pollTimer = setInterval(refreshLists, POLL_MS);
       setTimeout(connect, Math.min(15000, 500 * 2 ** state.wsAttempts++));
     });
+  }
+
+  function watch(conversationId) {
+    if (state.watched.has(conversationId) || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+    state.ws.send(JSON.stringify({watch: conversationId}));
+    state.watched.add(conversationId);
   }
 
   function setLive(live) {
@@ -260,6 +269,7 @@
   }
 
   function renderMine(items) {
+    for (const item of items) watch(item.conversation_id);   // to flag new customer messages
     $("mine-count").textContent = items.length;
     $("mine-empty").hidden = items.length > 0;
     $("mine").replaceChildren(...items.map((item) => h("li", {
@@ -269,7 +279,8 @@
                    "aria-current": state.open && state.open.id === item.id ? "true" : null,
                    onclick: () => openConversation(item.id)},
         h("span", {class: "item-title"}, h("strong", {}, customerLabel(item)),
-          h("span", {class: "pill info"}, item.language.toUpperCase()), ...flagPills(item.flags)),
+          h("span", {class: "pill info"}, item.language.toUpperCase()), ...flagPills(item.flags),
+          state.unread.has(item.conversation_id) ? h("span", {class: "pill warn unread"}, "new message") : null),
         h("span", {class: "item-sub"}, item.intent ? humanize(item.intent) : humanize(item.reason))),
     )));
   }
@@ -353,9 +364,9 @@
     renderHeader();
     renderPacket(detail.packet || {});
     showCannedLanguage();
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      state.ws.send(JSON.stringify({watch: detail.conversation_id}));
-    }
+    watch(detail.conversation_id);
+    state.unread.delete(detail.conversation_id);
+    scheduleRefresh();
     for (const li of document.querySelectorAll("#mine .item")) {
       li.classList.toggle("current", Number(li.dataset.handoffId) === detail.id);
     }
@@ -410,7 +421,13 @@
   }
 
   function onMessage(data) {
-    if (!state.open || data.conversation_id !== state.open.conversation_id) return;
+    if (!state.open || data.conversation_id !== state.open.conversation_id) {
+      if (data.message.author === "customer" && !state.unread.has(data.conversation_id)) {
+        state.unread.add(data.conversation_id);
+        scheduleRefresh();
+      }
+      return;
+    }
     if (data.message.seq > state.lastSeq + 1) { catchUp(); return; }
     appendMessage(data.message);
   }

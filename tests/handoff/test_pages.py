@@ -51,7 +51,14 @@ def test_journey_from_the_bot_to_an_agent_and_back(handoff_service, staff_passwo
     expect(customer.locator("html")).to_have_attribute("lang", "en")
     shoot(customer, "chat-phone-1-start")
 
+    customer.evaluate("""() => {   // remember whether the typing indicator ever showed
+        window.typingSeen = false;
+        const typing = document.getElementById('typing');
+        new MutationObserver(() => { if (!typing.hidden) window.typingSeen = true; })
+            .observe(typing, {attributes: true});
+    }""")
     reply = chat.say("why is my bill so high?")
+    assert customer.evaluate("window.typingSeen"), "no typing indicator while the bot answered"
     assert "account number" in reply and "€" not in reply      # nothing before verification
     chat.say("10000001")
     reply = chat.say("12-04-1985")
