@@ -154,6 +154,10 @@ def test_journey_from_the_bot_to_an_agent_and_back(handoff_service, staff_passwo
     assert customer.locator("#log .msg[data-seq]").count() == len(
         httpx.get(f"{url}/api/chat/{conversation_id}/messages").json()["messages"])
     sign_in.close()
+    # signing out sets the agent offline and forgets the token
+    agent.get_by_role("button", name="Sign out").click()
+    expect(agent.locator("#login-view")).to_be_visible()
+    assert agent.evaluate("sessionStorage.getItem('console.token')") is None
     assert customer.problems == [] and agent.problems == []
 
 

@@ -111,5 +111,8 @@ def test_supervisor_approves_a_retention_discount_above_the_agents_limit(
     assert [tuple(r) for r in row] == [("granted", 15000, "agent1", "super1",
                                         chat.conversation_id, "web", "accepted")]
     api.close()
+    for page in (agent, supervisor_page):
+        page.get_by_role("button", name="Sign out").click()       # offline again
+        expect(page.locator("#login-view")).to_be_visible()
     for page in (customer, agent, supervisor_page):
         assert page.problems == [], page.problems
