@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parents[1]
 NLU_DIR = ROOT / "bot" / "data" / "nlu"
 HELDOUT = ROOT / "bot" / "eval" / "heldout.jsonl"
+DEV = ROOT / "bench" / "nlu_dev.jsonl"  # our own tuning set (bench/nlu_pipelines.py), never trained on
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 LANGS = ("en", "nl")
 MIN_EXAMPLES = 40
@@ -84,14 +85,49 @@ def test_entity_annotations_use_contract_names():
     assert not bad
 
 
+def regex_patterns(items, name):
+    return [line.strip()[2:] for i in items if i.get("regex") == name
+            for line in i["examples"].splitlines() if line.strip()]
+
+
+def extract(patterns, text):
+    """What Rasa's RegexEntityExtractor (case_sensitive: false) would find."""
+    return [m.group(0) for p in patterns for m in re.finditer(p, text, re.IGNORECASE)]
+
+
 def test_lookups_and_regexes():
     items = YAML(typ="safe").load((NLU_DIR / "lookups.yml").read_text(encoding="utf-8"))["nlu"]
-    regexes = {i["regex"]: i["examples"] for i in items if "regex" in i}
-    assert set(regexes) == {"account_number", "postcode"}
-    assert re.search(regexes["account_number"].strip()[2:], "account 10000001 please")
-    assert re.search(regexes["postcode"].strip()[2:], "postcode 1012 ab")
+    assert {i["regex"] for i in items if "regex" in i} == {"account_number", "postcode", "date_of_birth"}
+    assert extract(regex_patterns(items, "account_number"), "account 10000001 please") == ["10000001"]
     assert {i["lookup"] for i in items if "lookup" in i} == {"plan"}
     assert {i["synonym"] for i in items if "synonym" in i} == {"basic", "standard", "plus", "premium"}
+
+
+@pytest.mark.parametrize("text, found", [
+    ("postcode 1012AB", ["1012AB"]), ("1012 AB", ["1012 AB"]), ("mijn postcode is 3511cd", ["3511cd"]),
+    ("12 april 1985 is my birthday", []), ("ik ben geboren in 1990 en woon in Utrecht", []),
+    ("account 10000001", []),
+])
+def test_postcode_regex_does_not_take_a_year_and_a_word(text, found):
+    items = YAML(typ="safe").load((NLU_DIR / "lookups.yml").read_text(encoding="utf-8"))["nlu"]
+    assert extract(regex_patterns(items, "postcode"), text) == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("12-04-1985", "12-04-1985"), ("dob 30/01/1978", "30/01/1978"), ("21.07.2001", "21.07.2001"),
+    ("1985-04-12", "1985-04-12"), ("born on 12 april 1985", "12 april 1985"),
+    ("April 12, 1985", "April 12, 1985"), ("geboren op 3 november 1990", "3 november 1990"),
+    ("30 januari 1978", "30 januari 1978"), ("17 mei 1983", "17 mei 1983"), ("1 maart 1969", "1 maart 1969"),
+])
+def test_date_of_birth_regex_takes_the_whole_date(text, found):
+    items = YAML(typ="safe").load((NLU_DIR / "lookups.yml").read_text(encoding="utf-8"))["nlu"]
+    assert extract(regex_patterns(items, "date_of_birth"), text) == [found]
+
+
+@pytest.mark.parametrize("text", ["pay on the 12th", "12 march", "next friday", "I can pay 1985 euro"])
+def test_date_of_birth_regex_needs_a_full_date(text):
+    items = YAML(typ="safe").load((NLU_DIR / "lookups.yml").read_text(encoding="utf-8"))["nlu"]
+    assert extract(regex_patterns(items, "date_of_birth"), text) == []
 
 
 def test_heldout_shape():
@@ -104,6 +140,19 @@ def test_training_does_not_contain_heldout_lines():
     heldout = {normalise(r["text"]) for r in load_jsonl(HELDOUT)}
     leaked = [text for _, _, text in TRAINING if normalise(text) in heldout]
     assert not leaked
+
+
+def test_training_does_not_contain_dev_lines():
+    dev = {normalise(r["text"]) for r in load_jsonl(DEV)}
+    leaked = [text for _, _, text in TRAINING if normalise(text) in dev]
+    assert not leaked
+
+
+def test_nonsense_is_taught_as_out_of_scope():
+    """Short noises and keyboard mashes must not look like a yes (a "huh" once confirmed a change)."""
+    oos = {normalise(text) for lang, intent, text in TRAINING if intent == "out_of_scope"}
+    for lang_examples in (["huh", "uh", "hmm", "asdf", "jkjkjk", "lol"], ["hè", "ehm", "nou", "pff"]):
+        assert set(lang_examples) <= oos
 
 
 @pytest.mark.skipif(not SHARED_EVAL.is_dir(), reason="shared eval sets not present")
