@@ -50,6 +50,16 @@ def cmd_seed(args) -> None:
         print(f"seed: created demo accounts {', '.join(created)}, plans, policies, staff")
     else:
         print("seed: demo data already present; nothing to do")
+    # Synthetic retention and queue history for the reports page: by default only for the
+    # default (demo) databases, so seeding a database given by URL (tests) stays small.
+    if args.history if args.history is not None else args.database_url is None:
+        from billing_core.retention.history import seed_demo_history
+
+        handoff_url = args.handoff_database_url
+        if handoff_url is None and args.database_url is None:
+            from handoff.core.config import get_settings as handoff_settings
+            handoff_url = handoff_settings().database_url
+        seed_demo_history(factory, today=date.today(), handoff_database_url=handoff_url)
 
 
 def cmd_show(args) -> None:
@@ -86,6 +96,12 @@ def main(argv: list[str] | None = None) -> None:
     seed = commands.add_parser("seed", help="seed plans, policies, demo staff and customers")
     seed.add_argument("--demo", action="store_true", required=True,
                       help="the fixed demo data (generated data: python -m billing_core.seed)")
+    seed.add_argument("--history", action=argparse.BooleanOptionalAction, default=None,
+                      help="also the synthetic retention and queue history for the reports "
+                           "(default: on without --database-url, off with it)")
+    seed.add_argument("--handoff-database-url",
+                      help="handoff store for the queue history (default without --database-url: "
+                           "HANDOFF_DATABASE_URL; with it: no queue history unless given)")
     seed.set_defaults(func=cmd_seed)
     show = commands.add_parser("show", help="print an account's summary")
     show.add_argument("account_number")

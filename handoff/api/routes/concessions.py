@@ -63,25 +63,29 @@ def actor_of(user: Agent) -> Actor:
     return Actor(id=user.username, role=Role(user.role))
 
 
-def record_retention(session: Session, adjustment: Adjustment) -> None:
-    """A granted retention discount is an accepted retention offer (once per adjustment).
+def record_retention(session: Session, adjustment: Adjustment, *, churn_risk: bool = False) -> None:
+    """A concession in a retention context is a retention offer (once per adjustment).
 
+    Retention context: a retention discount, or any concession to a customer who threatens
+    to leave (`churn_risk`). Recorded when granted or sent for approval (`offered`), accepted
+    once granted; a rejected request stays `offered` (the customer never got it).
     The offer is the requesting agent's, also when a supervisor approved it later.
     """
-    if adjustment.policy.kind is not ConcessionKind.retention_discount or \
-            adjustment.status is not AdjustmentStatus.granted:
-        return
-    if session.scalar(select(RetentionOutcome.id).where(
-            RetentionOutcome.adjustment_id == adjustment.id)) is not None:
-        return
+    outcome = session.scalar(select(RetentionOutcome).where(
+        RetentionOutcome.adjustment_id == adjustment.id))
     actor = Actor(id=adjustment.granted_by, role=Role(adjustment.granted_by_role))
-    account = get_account(session, account_number=concession_view(session, adjustment)["account_number"])
-    outcome = record_offer(session, account_number=account.account_number,
-                           reason_code=adjustment.reason_code, actor=actor,
-                           concession_kind=adjustment.policy.kind.value,
-                           amount_minor=adjustment.amount_minor, adjustment_id=adjustment.id,
-                           channel=adjustment.channel, conversation_id=adjustment.conversation_id)
-    record_response(session, outcome_id=outcome.id, response=OfferResponse.accepted, actor=actor)
+    if outcome is None:
+        if adjustment.status is AdjustmentStatus.rejected or not (
+                churn_risk or adjustment.policy.kind is ConcessionKind.retention_discount):
+            return
+        account = get_account(session, account_number=concession_view(session, adjustment)["account_number"])
+        outcome = record_offer(session, account_number=account.account_number,
+                               reason_code=adjustment.reason_code, actor=actor,
+                               concession_kind=adjustment.policy.kind.value,
+                               amount_minor=adjustment.amount_minor, adjustment_id=adjustment.id,
+                               channel=adjustment.channel, conversation_id=adjustment.conversation_id)
+    if adjustment.status is AdjustmentStatus.granted and outcome.response is not OfferResponse.accepted:
+        record_response(session, outcome_id=outcome.id, response=OfferResponse.accepted, actor=actor)
 
 
 def announce(container: Container, view: dict) -> None:
@@ -143,7 +147,7 @@ def grant(handoff_id: int, body: ConcessionIn, user: StaffUserDep, container: Co
             idempotency_key=f"console:{user.username}:{body.idempotency_key}",
             conversation_id=context.conversation_id, channel=context.channel, note=body.note,
             churn_risk=body.churn_risk, request_approval=body.request_approval)
-        record_retention(billing, adjustment)
+        record_retention(billing, adjustment, churn_risk=body.churn_risk)
         view = concession_view(billing, adjustment)
     announce(container, view)
     return view
