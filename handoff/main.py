@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from handoff.api import errors
 from fastapi.staticfiles import StaticFiles
-from handoff.api.routes import accounts, concessions, pages
+from handoff.api.routes import accounts, concessions, pages, reports
 from handoff.api.routes import auth, chat, handoffs, health, metrics
 from handoff.channels.sms_render import render
 from handoff.api.routes import sms as sms_routes
@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         container = Container.build(
-            settings, render_sms=lambda replies: render(replies, settings.sms_segment_chars))
+            settings,
+            render_sms=lambda replies, language: render(replies, settings.sms_segment_chars, language))
         container.broker.bind(asyncio.get_running_loop())
         app.state.container = container
         sms_sender = SmsSender(container.sessions, settings).start()  # outbound SMS, kicked on new rows
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sms_routes.router)  # Twilio webhook
     for module in (health, metrics, auth, chat, handoffs):
         app.include_router(module.router)
-    for module in (pages, concessions, accounts):  # web pages, console API
+    for module in (pages, concessions, accounts, reports):  # web pages, console API, reports
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -59,7 +59,7 @@ class Message(HandoffBase):
     author: Mapped[Author]
     author_name: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    buttons: Mapped[list | None] = mapped_column(JSON)
+    buttons: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # NLU result of a customer message, filled in from Rasa's events (review inbox).
     intent: Mapped[str | None] = mapped_column(String(64))

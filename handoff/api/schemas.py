@@ -29,11 +29,21 @@ class Reply(BaseModel):
 
 class ChatIn(BaseModel):
     conversation_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$",
-                                 description="letters, digits, _ and -, at most 64")
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
+                                 description="letters, digits, _ and -, at most 64; "
+                                             "ids starting with sms- belong to the SMS channel")
+    text: str = Field(min_length=1, max_length=MAX_TEXT, description="what the customer sees as sent")
+    payload: str | None = Field(default=None, pattern=r"^/[A-Za-z_]+(\{.{0,200}\})?$",
+                                description="a button's payload; `text` is then its title")
     lang: Literal["en", "nl"] | None = None
 
     _clean = field_validator("text")(clean_text)
+
+    @field_validator("conversation_id")
+    @classmethod
+    def _not_an_sms_id(cls, value: str) -> str:
+        if value.startswith("sms-"):
+            raise ValueError("ids starting with sms- belong to the SMS channel")
+        return value
 
 
 class ChatOut(BaseModel):
@@ -93,10 +103,19 @@ class HandoffSummary(BaseModel):
     flags: list[str] = []
 
 
+class OutboundSmsOut(BaseModel):
+    id: int
+    status: str  # pending | sent | failed
+    attempts: int
+    last_error: str | None
+    body: str
+
+
 class HandoffDetail(HandoffSummary):
     packet: dict
     channel: str
     messages: list[MessageOut]
+    sms: list[OutboundSmsOut] = []
 
 
 ConcessionKindName = Literal["goodwill_credit", "late_fee_waiver", "retention_discount"]

@@ -1,7 +1,7 @@
 """SMS has no buttons: options become numbered lines, and a reply of `2` means option two."""
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from handoff.models import Author, Message
@@ -9,14 +9,17 @@ from handoff.models import Author, Message
 OPTION = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
-def render(replies: list[dict], limit: int = 1530) -> list[str]:
+HINT = {"en": "(reply with a number)", "nl": "(antwoord met een cijfer)"}
+
+
+def render(replies: list[dict], limit: int = 1530, language: str | None = None) -> list[str]:
     """One turn as SMS bodies: texts joined, buttons numbered, split at `limit` characters."""
     parts = []
     for reply in replies:
         text = reply["text"]
         if reply.get("buttons"):
             options = "\n".join(f"{i}) {b['title']}" for i, b in enumerate(reply["buttons"], start=1))
-            text = f"{text}\n{options}\n(reply with a number)"
+            text = f"{text}\n{options}\n{HINT.get(language or 'en', HINT['en'])}"
         parts.append(text)
     return split("\n\n".join(parts), limit)
 
@@ -36,13 +39,17 @@ def split(body: str, limit: int) -> list[str]:
 
 
 def option_payload(session: Session, conversation_id: str, text: str) -> str | None:
-    """The payload of option N of the last message with buttons, if `text` is just N."""
+    """The payload of option N of the buttons shown since the customer last wrote, if `text` is N."""
     match = OPTION.match(text)
     if not match:
         return None
+    last_customer = select(func.coalesce(func.max(Message.seq), 0)).where(
+        Message.conversation_id == conversation_id, Message.author == Author.customer
+    ).scalar_subquery()
     last = session.scalar(
         select(Message).where(Message.conversation_id == conversation_id,
-                              Message.author.in_([Author.bot, Author.system]))
+                              Message.author.in_([Author.bot, Author.system]),
+                              Message.seq > last_customer, Message.buttons.is_not(None))
         .order_by(Message.seq.desc()).limit(1))
     if last is None or not last.buttons:
         return None

@@ -6,7 +6,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from billing_core.config import REPO_ROOT
 
-DEV_SECRET = "dev-only-handoff-secret"
+DEV_SECRET = "dev-only-handoff-secret-not-for-production-use"
 DEV_TWILIO_TOKEN = "dev-twilio-auth-token"
 
 

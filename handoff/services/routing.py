@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing_core.db import session_scope, utcnow
 from billing_core.security import mask_sensitive
 from handoff.core.config import Settings
-from handoff.errors import BotUnavailable
+from handoff.errors import BotUnavailable, NotFound
 from handoff.metrics import Metrics
 from handoff.models import Author, Conversation, Handoff, HandoffStatus, Message, Owner
 from handoff.services import queue, transcript
@@ -24,8 +24,8 @@ from handoff.texts import say
 
 log = logging.getLogger(__name__)
 
-# Renders a turn's messages for SMS: one or more bodies (set by the SMS channel).
-SmsRenderer = Callable[[list[dict]], list[str]]
+# Renders a turn's messages for SMS in a language: one or more bodies.
+SmsRenderer = Callable[[list[dict], str | None], list[str]]
 
 
 @dataclass
@@ -61,6 +61,8 @@ class Router:
         with session_scope(self.sessions) as session:
             conversation = transcript.get_or_create(session, conversation_id, channel=channel,
                                                     phone=phone, language=language)
+            if conversation.channel != channel:
+                raise NotFound("no such conversation on this channel")
             if conversation.owner is Owner.closed:
                 conversation.owner = Owner.bot
             transcript.append(session, conversation, author=Author.customer, text=text,
@@ -70,8 +72,9 @@ class Router:
         if owner is not Owner.bot:
             return TurnResult(conversation_id, owner.value)
         metadata = {"channel": channel, "lang": language, "phone": phone}
+        # Typed text never reaches Rasa as "/intent{...}" syntax; only real buttons do.
         try:
-            turn = self.rasa.send(conversation_id, bot_text or text,
+            turn = self.rasa.send(conversation_id, bot_text or text.lstrip("/ ") or "?",
                                   {k: v for k, v in metadata.items() if v})
         except BotUnavailable:
             self.metrics.errors.labels(channel, "bot_unavailable").inc()
@@ -170,7 +173,8 @@ class Router:
     def _deliver(self, session: Session, conversation: Conversation, messages: list[Message]) -> None:
         """Web clients read the transcript; SMS customers get the turn as text messages."""
         if conversation.channel == "sms" and messages:
-            enqueue_sms(session, conversation, self.render_sms([reply_view(m) for m in messages]))
+            enqueue_sms(session, conversation,
+                        self.render_sms([reply_view(m) for m in messages], conversation.language))
 
     # -- agents ----------------------------------------------------------------------
     def claim(self, *, handoff_id: int, agent: queue.Agent) -> Handoff:

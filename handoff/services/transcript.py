@@ -2,10 +2,13 @@
 import re
 
 from sqlalchemy import select
+
+from billing_core.security import mask_sensitive
 from sqlalchemy.orm import Session
 
 from handoff.errors import NotFound
 from handoff.models import Author, Conversation, Message
+from handoff.services.events import publish_after_commit
 from handoff.services.pubsub import InProcessBroker, conversation_topic
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -38,16 +41,19 @@ def get_or_create(session: Session, conversation_id: str, *, channel: str,
 def append(session: Session, conversation: Conversation, *, author: Author, text: str,
            buttons: list | None = None, author_name: str | None = None,
            broker: InProcessBroker | None = None) -> Message:
-    """Add a line; the conversation row is locked by the caller, so numbers never collide."""
+    """Add a line; the conversation row is locked by the caller, so numbers never collide.
+
+    Watchers hear of it through `broker` once the transaction commits.
+    """
     conversation.last_seq += 1
     message = Message(conversation_id=conversation.id, seq=conversation.last_seq, author=author,
                       author_name=author_name, text=text, buttons=buttons or None)
     session.add(message)
     session.flush()
     if broker is not None:
-        broker.publish(conversation_topic(conversation.id),
-                       {"type": "message", "conversation_id": conversation.id,
-                        "message": message_view(message), "mode": conversation.owner.value})
+        publish_after_commit(session, broker, conversation_topic(conversation.id),
+                             {"type": "message", "conversation_id": conversation.id,
+                              "message": message_view(message), "mode": conversation.owner.value})
     return message
 
 
@@ -58,8 +64,10 @@ def messages_after(session: Session, conversation_id: str, after: int = 0,
         .order_by(Message.seq).limit(limit)))
 
 
-def message_view(message: Message) -> dict:
-    view = {"seq": message.seq, "author": message.author.value, "text": message.text,
+def message_view(message: Message, *, masked: bool = False) -> dict:
+    """A transcript line for clients; `masked` (staff views) hides dates of birth and card numbers."""
+    text = mask_sensitive(message.text) if masked and message.author is Author.customer else message.text
+    view = {"seq": message.seq, "author": message.author.value, "text": text,
             "at": message.created_at.isoformat()}
     if message.buttons:
         view["buttons"] = message.buttons

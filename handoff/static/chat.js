@@ -262,10 +262,10 @@
     return state.catchingUp;
   }
 
-  async function sendRest(text) {
+  async function sendRest(message) {
     const response = await fetch("/api/chat/messages", {
       method: "POST", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({conversation_id: state.id, text, lang: state.lang}),
+      body: JSON.stringify({conversation_id: state.id, ...message}),
     });
     if (!response.ok) throw new Error(String(response.status));
     const body = await response.json();
@@ -335,12 +335,14 @@
     addPending(shown);
     $("connection").textContent = "";
     if (state.mode === "bot" || state.mode === "closed") showTyping();
+    // A button sends its title as the customer's words and its payload for the bot.
+    const message = title ? {text: title, payload: text, lang: state.lang} : {text, lang: state.lang};
     if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      state.ws.send(JSON.stringify({text, lang: state.lang}));
+      state.ws.send(JSON.stringify(message));
       return;
     }
     try {
-      await sendRest(text);
+      await sendRest(message);
     } catch (error) {
       hideTyping();
       const pending = log.querySelector(".msg.pending");

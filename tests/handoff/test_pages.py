@@ -190,7 +190,8 @@ def test_chat_page_falls_back_to_rest_and_buttons_send_their_payload(handoff_ser
     expect(customer.locator("#queue-banner")).to_be_visible()
     history = httpx.get(f"{handoff_service.url}/api/chat/{chat.conversation_id}/messages").json()
     said = [m["text"] for m in history["messages"] if m["author"] == "customer"]
-    assert said[-2:] == ["/deny", "/affirm"]
+    # The transcript keeps what the customer saw; the payloads went to the bot (it queued).
+    assert said[-2:] == ["No, thanks", "Yes, a person please"]
     # the page shows every transcript line once, in order
     seqs = [int(s) for s in customer.locator("#log .msg[data-seq]").evaluate_all(
         "els => els.map(e => e.dataset.seq)")]

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from handoff.api.deps import ContainerDep, SessionDep
 from handoff.api.schemas import ChatIn, ChatOut, MessagesOut, is_conversation_id
-from handoff.errors import NotFound
+from handoff.errors import HandoffError, NotFound
 from handoff.services import transcript
 from handoff.services.pubsub import conversation_topic
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 async def post_message(body: ChatIn, container: ContainerDep) -> ChatOut:
     result = await run_in_threadpool(
         container.router.customer_message, conversation_id=body.conversation_id, text=body.text,
-        channel="web", language=body.lang)
+        channel="web", language=body.lang, bot_text=body.payload)
     return ChatOut(conversation_id=result.conversation_id, mode=result.mode, replies=result.replies)
 
 
@@ -28,6 +28,8 @@ def get_messages(conversation_id: str, session: SessionDep,
     if not is_conversation_id(conversation_id):
         raise NotFound("no such conversation")
     conversation = transcript.get_conversation(session, conversation_id)
+    if conversation.channel != "web":  # SMS transcripts are never readable through the web API
+        raise NotFound("no such conversation")
     return MessagesOut(conversation_id=conversation.id, mode=conversation.owner.value,
                        messages=[transcript.message_view(m)
                                  for m in transcript.messages_after(session, conversation_id, after)])
@@ -37,7 +39,7 @@ def get_messages(conversation_id: str, session: SessionDep,
 async def chat_socket(websocket: WebSocket, conversation_id: str) -> None:
     """Pushes every new transcript line; accepts `{"text", "lang"?}` from the customer."""
     container = websocket.app.state.container
-    if not is_conversation_id(conversation_id):
+    if not is_conversation_id(conversation_id) or conversation_id.startswith("sms-"):
         await websocket.close(code=4400)
         return
     await websocket.accept()
@@ -56,9 +58,13 @@ async def chat_socket(websocket: WebSocket, conversation_id: str) -> None:
                     await websocket.send_json({"type": "error", "detail": str(exc).splitlines()[0]})
                     continue
                 await websocket.send_json({"type": "typing"})
-                await run_in_threadpool(container.router.customer_message,
-                                        conversation_id=conversation_id, text=body.text,
-                                        channel="web", language=body.lang)
+                try:
+                    await run_in_threadpool(container.router.customer_message,
+                                            conversation_id=conversation_id, text=body.text,
+                                            channel="web", language=body.lang,
+                                            bot_text=body.payload)
+                except HandoffError as exc:
+                    await websocket.send_json({"type": "error", "detail": str(exc)})
         except (WebSocketDisconnect, ValueError):
             pass
         finally:

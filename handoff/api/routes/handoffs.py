@@ -3,13 +3,17 @@ import asyncio
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
 
+from billing_core.security import mask_sensitive
 from handoff.api.deps import ContainerDep, SessionDep, StaffUserDep, agent_from_token
 from handoff.api.schemas import AgentText, CloseIn, HandoffDetail, HandoffSummary, MessageOut, PresenceIn
-from handoff.errors import HandoffError
-from handoff.models import Handoff, HandoffStatus
+from handoff.errors import Forbidden, HandoffError
+from handoff.models import Handoff, HandoffStatus, OutboundSms
 from handoff.services import queue, transcript
+from handoff.services.events import publish_after_commit
 from handoff.services.pubsub import QUEUE_TOPIC, conversation_topic
+from handoff.services.queue import Agent
 
 router = APIRouter(prefix="/api", tags=["handoffs"])
 
@@ -37,13 +41,29 @@ def list_handoffs(session: SessionDep, user: StaffUserDep,
     return [summary(h) for h in rows]
 
 
+def may_see(session, user: Agent, conversation_id: str) -> bool:
+    """Supervisors and admins see everything; an agent sees the queue and their own conversations."""
+    if user.role in ("supervisor", "admin"):
+        return True
+    return session.scalar(select(Handoff.id).where(
+        Handoff.conversation_id == conversation_id,
+        (Handoff.status == HandoffStatus.queued)
+        | ((Handoff.status == HandoffStatus.claimed) & (Handoff.agent == user.username)))) is not None
+
+
 @router.get("/handoffs/{handoff_id}", response_model=HandoffDetail)
 def get_handoff(handoff_id: int, session: SessionDep, user: StaffUserDep) -> dict:
     handoff = queue.get(session, handoff_id)
+    if not may_see(session, user, handoff.conversation_id):
+        raise Forbidden("this conversation belongs to another agent")
     conversation = transcript.get_conversation(session, handoff.conversation_id)
+    sms = session.scalars(select(OutboundSms).where(OutboundSms.conversation_id == conversation.id)
+                          .order_by(OutboundSms.id)).all()
     return {**summary(handoff), "packet": handoff.packet, "channel": conversation.channel,
-            "messages": [transcript.message_view(m)
-                         for m in transcript.messages_after(session, conversation.id)]}
+            "messages": [transcript.message_view(m, masked=True)
+                         for m in transcript.messages_after(session, conversation.id)],
+            "sms": [{"id": m.id, "status": m.status, "attempts": m.attempts,
+                     "last_error": m.last_error, "body": m.body} for m in sms]}
 
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=HandoffSummary)
@@ -77,7 +97,7 @@ async def resolve(handoff_id: int, user: StaffUserDep, container: ContainerDep,
 @router.post("/agents/me/presence")
 def presence(body: PresenceIn, user: StaffUserDep, session: SessionDep, container: ContainerDep) -> dict:
     queue.set_presence(session, user, body.status)
-    container.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
+    publish_after_commit(session, container.broker, QUEUE_TOPIC, {"type": "queue_changed"})
     return {"username": user.username, "status": body.status}
 
 
@@ -90,17 +110,25 @@ async def agent_socket(websocket: WebSocket, token: str = "") -> None:
     """
     container = websocket.app.state.container
     try:
-        await run_in_threadpool(agent_from_token, container, token)
+        user = await run_in_threadpool(agent_from_token, container, token)
     except HandoffError:
         await websocket.close(code=4401)
         return
+
+    def allowed(conversation_id: str) -> bool:
+        with container.sessions() as session:
+            return may_see(session, user, conversation_id)
     await websocket.accept()
     async with container.broker.subscribe(QUEUE_TOPIC) as events:
         watched: dict[str, asyncio.Task] = {}
 
         async def forward(source: asyncio.Queue) -> None:
             while True:
-                await websocket.send_json(await source.get())
+                event = await source.get()
+                message = event.get("message")
+                if message and message.get("author") == "customer":  # staff see masked text
+                    event = {**event, "message": {**message, "text": mask_sensitive(message["text"])}}
+                await websocket.send_json(event)
 
         async def watch(conversation_id: str) -> None:
             async with container.broker.subscribe(conversation_topic(conversation_id)) as source:
@@ -111,8 +139,13 @@ async def agent_socket(websocket: WebSocket, token: str = "") -> None:
             while True:
                 data = await websocket.receive_json()
                 conversation_id = str(data.get("watch", ""))[:64] if isinstance(data, dict) else ""
-                if conversation_id and conversation_id not in watched:
+                if not conversation_id or conversation_id in watched:
+                    continue
+                if await run_in_threadpool(allowed, conversation_id):
                     watched[conversation_id] = asyncio.create_task(watch(conversation_id))
+                else:
+                    await websocket.send_json({"type": "error", "conversation_id": conversation_id,
+                                               "detail": "not your conversation"})
         except (WebSocketDisconnect, ValueError):
             pass
         finally:
