@@ -57,14 +57,15 @@ KIND_LABELS = {
 }
 REASON_LABELS = {
     "cancel_threat": "Cancellation threat", "complaint": "Bill complaint",
-    "discount_request": "Asked for a discount", "price": "Price too high",
+    "discount_request": "Wants a discount", "price": "Price too high",
     "bill_shock": "Bill shock", "service_issue": "Service problem",
     "retention_offer": "Retention offer", "late_fee": "Late fee",
     "agent_goodwill": "Goodwill", "moving": "Moving house",
 }
-OFFERER_LABELS = {"bot": "Bot", "agent": "Agent (or supervisor)"}
+OFFERER_LABELS = {"bot": "Bot", "agent": "Agent"}  # supervisors count as agents
+RESPONSE_LABELS = {"accepted": "Accepted", "declined": "Declined", "offered": "No answer"}
 CHANNEL_LABELS = {"web": "Web chat", "sms": "SMS", "unknown": "Unknown"}
-DIMENSIONS = ("kind", "band", "reason", "channel", "offerer")
+DIMENSIONS = ("kind", "band", "reason", "channel", "offerer", "response")
 
 
 # ------------------------------------------------------------------------------- statistics
@@ -288,6 +289,8 @@ def _label(dimension: str, key: str) -> str:
         return CHANNEL_LABELS.get(key, key)
     if dimension == "offerer":
         return OFFERER_LABELS.get(key, key)
+    if dimension == "response":
+        return RESPONSE_LABELS.get(key, key)
     return key
 
 

@@ -49,6 +49,12 @@ def console_page() -> FileResponse:
     return page("console.html")
 
 
+@router.api_route("/reports", methods=["GET", "HEAD"], include_in_schema=False)
+def reports_page() -> FileResponse:
+    """Retention insight and queue health for supervisors and admins (data needs a token)."""
+    return page("reports.html")
+
+
 @router.get("/api/agents/me", tags=["console"])
 def me(user: StaffUserDep) -> dict:
     """Who is signed in: the console shows the name and offers what the role allows."""
