@@ -76,6 +76,9 @@ class Router:
         try:
             turn = self.rasa.send(conversation_id, bot_text or text.lstrip("/ ") or "?",
                                   {k: v for k, v in metadata.items() if v})
+            if not turn.replies and turn.handoff_packet is None:
+                # This bot answers every turn; silence means its actions failed.
+                raise BotUnavailable("the assistant gave no answer")
         except BotUnavailable:
             self.metrics.errors.labels(channel, "bot_unavailable").inc()
             return self._bot_unavailable(conversation_id)
