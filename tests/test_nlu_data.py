@@ -97,7 +97,7 @@ def extract(patterns, text):
 
 def test_lookups_and_regexes():
     items = YAML(typ="safe").load((NLU_DIR / "lookups.yml").read_text(encoding="utf-8"))["nlu"]
-    assert {i["regex"] for i in items if "regex" in i} == {"account_number", "postcode", "date_of_birth"}
+    assert {i["regex"] for i in items if "regex" in i} == {"account_number", "postcode", "date_of_birth", "amount", "date"}
     assert extract(regex_patterns(items, "account_number"), "account 10000001 please") == ["10000001"]
     assert {i["lookup"] for i in items if "lookup" in i} == {"plan"}
     assert {i["synonym"] for i in items if "synonym" in i} == {"basic", "standard", "plus", "premium"}
