@@ -264,10 +264,11 @@ def cost_per_retained(cost_minor: int, offers: int, difference: Estimate
                       ) -> tuple[int | None, int | None, int | None]:
     """cost / (difference x offers), with the range the difference's interval implies.
 
-    None when the concessions kept nobody extra (difference <= 0). The upper end is None
-    (unbounded) when the interval of the difference reaches zero.
+    None when the concessions kept nobody extra (difference <= 0) or cost nothing (declined
+    offers only). The upper end is None (unbounded) when the interval of the difference
+    reaches zero.
     """
-    if difference.value is None or difference.value <= 0 or offers == 0:
+    if difference.value is None or difference.value <= 0 or offers == 0 or cost_minor <= 0:
         return None, None, None
 
     def per(diff: float) -> int:

@@ -133,6 +133,7 @@ def test_cost_per_extra_customer_kept_and_its_range():
     assert cost_per_retained(10000, 20, Estimate(0.0, -0.1, 0.1)) == (None, None, None)
     assert cost_per_retained(10000, 20, Estimate(-0.1, -0.2, 0.0)) == (None, None, None)
     assert cost_per_retained(10000, 0, Estimate(None, None, None)) == (None, None, None)
+    assert cost_per_retained(0, 20, Estimate(0.25, 0.05, 0.5)) == (None, None, None)  # declined only
 
 
 @pytest.mark.parametrize("amount, band", [
