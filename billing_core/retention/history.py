@@ -9,7 +9,7 @@ credit or a late-fee waiver, which they accepted or declined. Their bills and pa
 that conversation and, for some, a cancellation follow; the retention follow-ups
 (`run_followups`) then fill in the outcomes exactly as they would for real customers.
 
-The patterns are made up but plausible (see ASSUMPTIONS): retention discounts keep more
+The patterns are made up but plausible (the constants below): retention discounts keep more
 customers than goodwill credit, agents a little more than the bot, service problems are
 hardly helped by money, bigger discounts help a bit more. Same seed and day, same data.
 
@@ -28,7 +28,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from billing_core.calendar import add_months, cycle_start
-from billing_core.concessions.models import Adjustment, AdjustmentStatus, ConcessionKind, ConcessionPolicy
+from billing_core.concessions.models import Adjustment, AdjustmentStatus, ConcessionPolicy
 from billing_core.customers.models import Account, Customer
 from billing_core.enums import Language, Role
 from billing_core.invoices.billing import PAYMENT_TERM_DAYS, VAT_PERCENT
@@ -71,7 +71,6 @@ ACCEPT = {"retention_discount": 0.74, "goodwill_credit": 0.70, "late_fee_waiver"
 NO_OFFER_SHARE = 0.33
 SERVICE_ISSUE_FACTOR = 0.35  # money does little against a service problem
 TREND_PER_YEAR = 0.04        # offers get a little better over time (agents learn)
-ASSUMPTIONS = __doc__
 
 
 @dataclass

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from billing_core.calendar import add_months
 from billing_core.concessions.models import Adjustment, AdjustmentStatus, ConcessionKind, ConcessionPolicy
+from billing_core.customers.models import Account
 from billing_core.invoices.models import Invoice, Payment
 from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import update_followups
@@ -453,8 +454,6 @@ def paid_on_time(*, offered_on: date, invoices: Sequence[tuple[date, int]],
 def run_followups(session: Session, *, today: date | None = None) -> dict[str, int]:
     """Every follow-up: still active after 30/90 days (and cancelled on), then paid on time."""
     today = today or date.today()
-    from billing_core.customers.models import Account
-
     account_ids = set(session.scalars(select(RetentionOutcome.account_id).where(
         RetentionOutcome.active_after_90d.is_(None))))
     ids = sorted(account_ids)
