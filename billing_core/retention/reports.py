@@ -161,26 +161,45 @@ def offerer_of(role: str) -> str:
 
 def load_rows(session: Session, *, horizon_days: int = 90, since: date | None = None,
               until: date | None = None) -> list[OfferRow]:
+    """The outcomes offered in [since, until], without superseded comparison rows."""
+    return _load(session, horizon_days=horizon_days, since=since, until=until)[0]
+
+
+def _load(session: Session, *, horizon_days: int, since: date | None,
+          until: date | None) -> tuple[list[OfferRow], int]:
+    """(rows, how many "nothing offered" rows were left out because the same conversation
+    got a concession later, e.g. from an agent after the bot had nothing it could offer)."""
     if horizon_days not in HORIZONS:
         raise ValueError(f"horizon must be one of {HORIZONS}")
     active = RetentionOutcome.active_after_30d if horizon_days == 30 else RetentionOutcome.active_after_90d
     query = select(RetentionOutcome.offered_at, RetentionOutcome.concession_kind,
                    RetentionOutcome.amount_minor, RetentionOutcome.reason_code,
                    RetentionOutcome.channel, RetentionOutcome.offered_by_role,
-                   RetentionOutcome.response, active)
+                   RetentionOutcome.response, active, RetentionOutcome.conversation_id)
     if since is not None:
         query = query.where(RetentionOutcome.offered_at >= _midnight(since))
     if until is not None:
         query = query.where(RetentionOutcome.offered_at < _midnight(until + timedelta(days=1)))
-    rows = []
-    for offered_at, kind, amount, reason, channel, role, response, retained in session.execute(query):
+    with_concession = _conversations_with_concession(session)
+    rows, superseded = [], 0
+    for offered_at, kind, amount, reason, channel, role, response, retained, conversation in \
+            session.execute(query):
+        if kind is None and conversation is not None and conversation in with_concession:
+            superseded += 1
+            continue
         rows.append(OfferRow(
             offered_on=offered_at.date(), kind=kind or NO_CONCESSION,
             amount_minor=amount if kind else 0, reason=reason, channel=channel or "unknown",
             offerer=offerer_of(role),
             response=response.value if isinstance(response, OfferResponse) else str(response),
             retained=retained))
-    return rows
+    return rows, superseded
+
+
+def _conversations_with_concession(session: Session) -> set[str]:
+    return set(session.scalars(select(RetentionOutcome.conversation_id).where(
+        RetentionOutcome.concession_kind.is_not(None),
+        RetentionOutcome.conversation_id.is_not(None)).distinct()))
 
 
 def _midnight(day: date) -> datetime:
@@ -338,7 +357,7 @@ def retention_report(session: Session, *, horizon_days: int = 90, months: int = 
     """Everything the reports page shows about concessions, JSON-ready."""
     today = today or date.today()
     since = add_months(today.replace(day=1), -(months - 1))
-    rows = load_rows(session, horizon_days=horizon_days, since=since, until=today)
+    rows, superseded = _load(session, horizon_days=horizon_days, since=since, until=today)
     comparison = comparison_by_reason(rows)
     known = [r for r in rows if r.retained is not None]
     treated = [r for r in known if r.treated]
@@ -356,6 +375,7 @@ def retention_report(session: Session, *, horizon_days: int = 90, months: int = 
         "totals": {
             "conversations": len(rows), "offers": sum(1 for r in rows if r.treated),
             "comparison_customers": sum(1 for r in rows if not r.treated),
+            "superseded_comparison": superseded,
             "outcome_known": len(known), "pending": len(rows) - len(known),
             "offers_with_outcome": len(treated),
             "paid_on_time": _paid_on_time_share(session, since, today),
@@ -371,12 +391,16 @@ def _estimate_dict(name: str, estimate: Estimate) -> dict:
 
 def _paid_on_time_share(session: Session, since: date, until: date) -> dict:
     """Of customers whose payment follow-up is done: share who paid on time, offered vs not."""
-    query = select(RetentionOutcome.concession_kind, RetentionOutcome.paid_on_time).where(
+    query = select(RetentionOutcome.concession_kind, RetentionOutcome.paid_on_time,
+                   RetentionOutcome.conversation_id).where(
         RetentionOutcome.paid_on_time.is_not(None),
         RetentionOutcome.offered_at >= _midnight(since),
         RetentionOutcome.offered_at < _midnight(until + timedelta(days=1)))
+    with_concession = _conversations_with_concession(session)
     counts = {"offered": [0, 0], "not_offered": [0, 0]}
-    for kind, on_time in session.execute(query):
+    for kind, on_time, conversation in session.execute(query):
+        if kind is None and conversation is not None and conversation in with_concession:
+            continue  # superseded, as in the retention figures
         bucket = counts["offered" if kind else "not_offered"]
         bucket[0] += 1
         bucket[1] += bool(on_time)

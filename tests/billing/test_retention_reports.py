@@ -229,6 +229,7 @@ def test_report_figures_by_hand(demo, today, outcomes):
     report = retention_report(demo, horizon_days=90, today=today)
     totals = report["totals"]
     assert (totals["conversations"], totals["offers"], totals["comparison_customers"]) == (8, 4, 4)
+    assert totals["superseded_comparison"] == 0
     assert (totals["outcome_known"], totals["pending"]) == (7, 1)
     # paid on time: offered 2 of 3 (eva, sanne; not jane); offered nothing 2 of 4
     assert totals["paid_on_time"]["offered"]["paid_on_time"] == 2
@@ -278,6 +279,24 @@ def test_report_figures_by_hand(demo, today, outcomes):
     assert close(kinds30["retention_discount"]["retention"], 1.0)
     assert close(kinds30["retention_discount"]["comparison"], Fraction(2, 3))
     assert close(kinds30["retention_discount"]["difference"], Fraction(1, 3))
+
+
+def test_nothing_offered_by_the_bot_then_a_concession_from_an_agent_is_no_comparison(demo, today):
+    # The bot had nothing within its limit for Eva (a comparison row), an agent then gave a
+    # retention discount in the same conversation: she is no longer "offered nothing".
+    offered_at = datetime.combine(today - timedelta(days=100), time(12), tzinfo=timezone.utc)
+    record_offer(demo, account_number="10000004", reason_code="cancel_threat", actor=Actor.bot(),
+                 conversation_id="web-eva", offered_at=offered_at)
+    record_offer(demo, account_number="10000004", reason_code="cancel_threat",
+                 actor=Actor("agent1", Role.agent), concession_kind="retention_discount",
+                 amount_minor=6000, conversation_id="web-eva", offered_at=offered_at)
+    record_offer(demo, account_number="10000003", reason_code="cancel_threat", actor=Actor.bot(),
+                 conversation_id="web-tom", offered_at=offered_at)  # really offered nothing
+    run_followups(demo, today=today)
+    report = retention_report(demo, today=today)
+    assert report["totals"]["comparison_customers"] == 1
+    assert report["totals"]["superseded_comparison"] == 1
+    assert report["overall"]["comparison_customers"] == 1
 
 
 def test_console_concessions_to_customers_threatening_to_leave_are_retention_offers(demo, today):
