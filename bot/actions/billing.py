@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from billing_core.arrangements.models import ArrangementStatus, PaymentArrangement
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.invoices.service import (
-    BillExplanation, create_payment_link, explain_latest_bill, get_balance,
+    BalanceSummary, BillExplanation, create_payment_link, explain_latest_bill, get_balance,
 )
 from bot.actions.common import AccountAction, Context, answers
 
@@ -20,20 +20,26 @@ def next_instalment(session: Session, arrangement_id: int, context: Context):
     return upcoming[0] if upcoming else None
 
 
+def say_balance(dispatcher: CollectingDispatcher, context: Context, balance: BalanceSummary,
+                *, open_response: str) -> None:
+    """Paid, overdue, or open (then `open_response` with the amount and its due date)."""
+    amount = context.money(balance.balance_minor, balance.currency)
+    if balance.status == "paid" or balance.next_due_date is None:
+        dispatcher.utter_message(response="utter_balance_paid", balance=amount)
+    elif balance.status == "overdue":
+        dispatcher.utter_message(response="utter_balance_overdue", balance=amount,
+                                 overdue=context.money(balance.overdue_minor, balance.currency))
+    else:
+        dispatcher.utter_message(response=open_response, balance=amount, amount=amount,
+                                 due_date=context.date(balance.next_due_date))
+
+
 @answers("ask_balance", "action_show_balance")
 class ActionShowBalance(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         balance = get_balance(session, account_number=context.account_number, today=context.today)
-        amount = context.money(balance.balance_minor, balance.currency)
-        if balance.status == "paid":
-            dispatcher.utter_message(response="utter_balance_paid", balance=amount)
-        elif balance.status == "overdue":
-            dispatcher.utter_message(response="utter_balance_overdue", balance=amount,
-                                     overdue=context.money(balance.overdue_minor, balance.currency))
-        else:
-            dispatcher.utter_message(response="utter_balance_due", balance=amount,
-                                     due_date=context.date(balance.next_due_date))
+        say_balance(dispatcher, context, balance, open_response="utter_balance_due")
         return []
 
 
@@ -47,17 +53,8 @@ class ActionShowDueDate(AccountAction):
             dispatcher.utter_message(response="utter_arrangement_in_place",
                                      amount=context.money(instalment.amount_minor, balance.currency),
                                      due_date=context.date(instalment.due_date))
-        elif balance.status == "paid" or balance.next_due_date is None:
-            dispatcher.utter_message(response="utter_balance_paid",
-                                     balance=context.money(balance.balance_minor, balance.currency))
-        elif balance.status == "overdue":
-            dispatcher.utter_message(response="utter_balance_overdue",
-                                     balance=context.money(balance.balance_minor, balance.currency),
-                                     overdue=context.money(balance.overdue_minor, balance.currency))
         else:
-            dispatcher.utter_message(response="utter_due_date",
-                                     amount=context.money(balance.balance_minor, balance.currency),
-                                     due_date=context.date(balance.next_due_date))
+            say_balance(dispatcher, context, balance, open_response="utter_due_date")
         return []
 
 
