@@ -333,10 +333,12 @@ def breakdown(rows: Sequence[OfferRow], dimension: str,
 
 def monthly(rows: Sequence[OfferRow]) -> list[dict]:
     """Per month of the offer: offers against the same month's comparison customers."""
-    months = sorted({row.key("month") for row in rows})
+    by_month: dict[str, list[OfferRow]] = defaultdict(list)
+    for row in rows:
+        by_month[row.key("month")].append(row)
     result = []
-    for month in months:
-        in_month = [r for r in rows if r.key("month") == month]
+    for month in sorted(by_month):
+        in_month = by_month[month]
         comparison = comparison_by_reason(in_month)
         treated = [r for r in in_month if r.treated and r.retained is not None]
         figures = group_figures(month, month, treated, comparison).as_dict()
