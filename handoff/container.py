@@ -7,7 +7,7 @@ from billing_core.config import get_settings as billing_settings
 from billing_core.db import make_engine, make_session_factory
 from handoff.core.config import Settings
 from handoff.metrics import Metrics
-from handoff.services.pubsub import InProcessBroker
+from handoff.services.pubsub import InProcessBroker, RedisBroker
 from handoff.services.rasa import RasaClient
 from handoff.services.routing import Router, SmsRenderer
 
@@ -26,7 +26,7 @@ class Container:
     def build(cls, settings: Settings, render_sms: SmsRenderer) -> "Container":
         sessions = make_session_factory(make_engine(settings.database_url))
         billing = make_session_factory(make_engine(billing_settings().database_url))
-        broker = InProcessBroker()
+        broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
         metrics = Metrics()
         router = Router(sessions=sessions, rasa=rasa, broker=broker, settings=settings,
@@ -34,6 +34,7 @@ class Container:
         return cls(settings, sessions, billing, broker, rasa, router, metrics)
 
     def close(self) -> None:
+        self.broker.close()
         self.rasa.close()
         self.sessions.kw["bind"].dispose()
         self.billing_sessions.kw["bind"].dispose()

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     environment: str = "dev"
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'handoff.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
+    # Production: Redis pub/sub for live events across workers and replicas (else in-process).
+    redis_url: str | None = None
     rasa_timeout_seconds: float = 8.0
     # Signs staff access tokens.
     secret_key: str = DEV_SECRET

@@ -1,9 +1,11 @@
 """Fan-out of live events to WebSocket clients (consoles, chat pages).
 
 Embedded default: in-process queues. Producers may run in worker threads, so publishing
-hands the event to the event loop thread-safely.
+hands the event to the event loop thread-safely. Production (HANDOFF_REDIS_URL): Redis
+pub/sub, so every worker and replica delivers every event.
 """
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +32,9 @@ class InProcessBroker:
         for queue in list(self._subscribers.get(topic, ())):
             self._loop.call_soon_threadsafe(queue.put_nowait, event)
 
+    def close(self) -> None:
+        """Nothing to release in-process."""
+
     @asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[asyncio.Queue]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
@@ -40,3 +45,50 @@ class InProcessBroker:
         finally:
             for topic in topics:
                 self._subscribers[topic].discard(queue)
+
+
+class RedisBroker(InProcessBroker):
+    """Fan-out across processes and replicas: publish to Redis, deliver locally from one listener.
+
+    An agent connected to one replica sees a customer talking to another. Publishing uses a
+    synchronous client (callers may be worker threads); one asyncio task per process listens
+    and hands each event to this process's local subscribers.
+    """
+
+    CHANNEL_PREFIX = "handoff:"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis
+
+        self._url = url
+        self._client = redis.Redis.from_url(url)
+        self._listener: asyncio.Task | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().bind(loop)
+        self._listener = loop.create_task(self._listen())
+
+    def publish(self, topic: str, event: dict[str, Any]) -> None:
+        self._client.publish(self.CHANNEL_PREFIX + topic, json.dumps(event))
+
+    async def _listen(self) -> None:
+        import redis.asyncio
+
+        client = redis.asyncio.Redis.from_url(self._url)
+        pubsub = client.pubsub()
+        await pubsub.psubscribe(self.CHANNEL_PREFIX + "*")
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") != "pmessage":
+                    continue
+                topic = message["channel"].decode()[len(self.CHANNEL_PREFIX):]
+                super().publish(topic, json.loads(message["data"]))
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+        self._client.close()
