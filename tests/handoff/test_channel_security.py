@@ -44,3 +44,22 @@ def test_agents_see_the_queue_and_their_own_conversations_with_dates_masked(hand
         anna.post("/api/agents/me/presence", {"status": "offline"})
         for staff in (anna, bram, sara):
             staff.close()
+
+
+def test_agents_list_only_their_own_conversations_beyond_the_queue(handoff_service, staff_password):
+    customer = queued_customer(handoff_service, "10000002")
+    bram, anna = Staff(handoff_service, "agent2", staff_password), Staff(handoff_service, "agent1",
+                                                                        staff_password)
+    try:
+        bram.post("/api/agents/me/presence", {"status": "online"}).raise_for_status()
+        handoff = bram.handoff_for(customer.conversation_id)
+        bram.post(f"/api/handoffs/{handoff['id']}/claim").raise_for_status()
+        theirs = [h["id"] for h in anna.get("/api/handoffs", params={"status": "claimed"}).json()]
+        assert handoff["id"] not in theirs
+        assert handoff["id"] in [h["id"] for h in bram.get("/api/handoffs",
+                                                           params={"status": "claimed"}).json()]
+        bram.post(f"/api/handoffs/{handoff['id']}/resolve", {"resolution": "test"}).raise_for_status()
+    finally:
+        bram.post("/api/agents/me/presence", {"status": "offline"})
+        bram.close()
+        anna.close()

@@ -35,7 +35,7 @@ def list_handoffs(session: SessionDep, user: StaffUserDep,
     if status is HandoffStatus.queued and not mine:
         return [summary(h, position) for position, h in enumerate(queue.queued(session), start=1)]
     rows = session.query(Handoff).filter(Handoff.status == status)
-    if mine:
+    if mine or user.role == "agent":  # beyond the queue, agents list only their own
         rows = rows.filter(Handoff.agent == user.username)
     rows = rows.order_by(Handoff.id.desc()).limit(200)
     return [summary(h) for h in rows]
