@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,19 +39,32 @@ def fingerprint(root: Path = REPO) -> str:
 
 
 def train(*, config: Path = REPO / "config.yml", out: Path = MODELS, name: str,
-          quiet: bool = False) -> Path:
-    """Run `rasa train`; returns the model path. Progress goes to stderr unless quiet."""
+          quiet: bool = False, data: Path = REPO / "bot" / "data",
+          domain: Path = REPO / "bot" / "domain",
+          progress: Callable[[str], None] | None = None, env: dict[str, str] | None = None) -> Path:
+    """Run `rasa train`; returns the model path. Progress goes to stderr unless quiet.
+
+    `progress` gets every output line as it comes (the admin console shows training live);
+    `env` adds environment variables (e.g. a separate RASA_CACHE_DIRECTORY).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    command = [str(RASA), "train", "--config", str(config), "--domain", "bot/domain",
-               "--data", "bot/data", "--out", str(out), "--fixed-model-name", name]
+    command = [str(RASA), "train", "--config", str(config), "--domain", str(domain),
+               "--data", str(data), "--out", str(out), "--fixed-model-name", name]
     started = time.monotonic()
     sys.stderr.write(f"train: {name} with {config.name} ...\n")
-    result = subprocess.run(command, cwd=REPO, env=rasa_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if result.returncode != 0:
-        raise RuntimeError(f"rasa train failed:\n{result.stdout[-4000:]}")
+    process = subprocess.Popen(command, cwd=REPO, env=rasa_env(**(env or {})), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if progress is not None:
+            progress(line.rstrip("\n"))
+    returncode = process.wait()
+    output = "".join(lines)
+    if returncode != 0:
+        raise RuntimeError(f"rasa train failed:\n{output[-4000:]}")
     if not quiet:
-        for line in result.stdout.splitlines():
+        for line in output.splitlines():
             if "Epochs" in line or "Finished training component" in line:
                 sys.stderr.write(f"  {line.strip()[:120]}\n")
     sys.stderr.write(f"train: done in {time.monotonic() - started:.0f} s\n")

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.config import get_settings as billing_settings
 from billing_core.db import make_engine, make_session_factory
+from handoff.admin.service import Admin
 from handoff.core.config import Settings
 from handoff.metrics import Metrics
 from handoff.services.pubsub import InProcessBroker, RedisBroker
@@ -21,6 +22,7 @@ class Container:
     rasa: RasaClient
     router: Router
     metrics: Metrics
+    admin: Admin | None = None  # NLU review and retraining (handoff.admin)
 
     @classmethod
     def build(cls, settings: Settings, render_sms: SmsRenderer) -> "Container":
@@ -31,10 +33,12 @@ class Container:
         metrics = Metrics()
         router = Router(sessions=sessions, rasa=rasa, broker=broker, settings=settings,
                         render_sms=render_sms, metrics=metrics)
-        return cls(settings, sessions, billing, broker, rasa, router, metrics)
+        return cls(settings, sessions, billing, broker, rasa, router, metrics, Admin(sessions, settings))
 
     def close(self) -> None:
         self.broker.close()
         self.rasa.close()
+        if self.admin is not None:
+            self.admin.close()
         self.sessions.kw["bind"].dispose()
         self.billing_sessions.kw["bind"].dispose()

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from handoff.api import errors
 from fastapi.staticfiles import StaticFiles
 from handoff.api.routes import accounts, concessions, pages, reports
+from handoff.api.routes import admin as admin_routes
 from handoff.api.routes import auth, chat, handoffs, health, metrics
 from handoff.channels.sms_render import render
 from handoff.api.routes import sms as sms_routes
@@ -44,8 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.container = container
         sms_sender = SmsSender(container.sessions, settings).start()  # outbound SMS, kicked on new rows
         updates = asyncio.create_task(send_queue_updates(container))
+        container.admin.jobs.sweep()  # trainings of a stopped process are marked failed
+        nlu_logger = asyncio.create_task(container.admin.run_nlu_logger())  # intents of customer messages
         yield
         updates.cancel()
+        nlu_logger.cancel()
         await sms_sender.stop()
         container.close()
 
@@ -57,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (pages, concessions, accounts, reports):  # web pages, console API, reports
         app.include_router(module.router)
+    app.include_router(admin_routes.router)  # NLU review and retraining (admins)
+    app.include_router(admin_routes.suggestions)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

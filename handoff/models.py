@@ -64,6 +64,11 @@ class Message(HandoffBase):
     # NLU result of a customer message, filled in from Rasa's events (review inbox).
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None]
+    # Top intents [{"name", "confidence"}] and entities [{"entity", "value", "start", "end"}];
+    # nlu_source: "bot" (the turn Rasa answered) or "parse" (text the bot never saw, parsed later).
+    intent_ranking: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    entities: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    nlu_source: Mapped[str | None] = mapped_column(String(8), index=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -138,3 +143,103 @@ class SmsOptOut(HandoffBase):
 
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NluCursor(HandoffBase):
+    """How far the NLU logger has read Rasa's tracker store (last event id seen)."""
+
+    __tablename__ = "nlu_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_id: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NluLabel(TimestampMixin, HandoffBase):
+    """An admin's label for a customer text: an intent (existing or new) or noise.
+
+    `text` is the training example without annotations; `entities` are character spans
+    [{"start", "end", "entity", "value"}]. `key` is the normalised text (one label per
+    language and key). `status`: active, or deleted (its example leaves the reviewed data).
+    """
+
+    __tablename__ = "nlu_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(12))  # intent | new_intent | noise
+    intent: Mapped[str | None] = mapped_column(String(64))
+    entities: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the one labelled
+    message_ids: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # all it took off the inbox
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class NluSuggestion(HandoffBase):
+    """An agent's hint from a conversation: "the customer meant X" (admins decide)."""
+
+    __tablename__ = "nlu_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    intent: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(300))
+    suggested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NluModel(HandoffBase):
+    """Model registry and training jobs: one row per training (and per outside model seen live).
+
+    status: training, evaluating, failed, candidate, active, retired, external (a model the
+    service found running and did not train). `running` is 1 while a job trains or
+    evaluates and NULL otherwise; its unique index allows one job at a time across processes.
+    """
+
+    __tablename__ = "nlu_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str | None] = mapped_column(String(500))
+    origin: Mapped[str] = mapped_column(String(12), default="trained")  # trained | external
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    running: Mapped[int | None] = mapped_column(unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    progress: Mapped[float] = mapped_column(default=0.0)
+    phase: Mapped[str | None] = mapped_column(String(200))
+    log_tail: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    train_seconds: Mapped[float | None]
+    eval_seconds: Mapped[float | None]
+    base_model_id: Mapped[int | None] = mapped_column(ForeignKey("nlu_models.id"))
+    label_ids: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    reviewed: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # {lang: YAML text}
+    diff: Mapped[str | None] = mapped_column(Text)
+    metrics: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    verdict: Mapped[str | None] = mapped_column(String(12))  # better | same | worse | unknown
+    activated_at: Mapped[datetime | None]
+    activated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class NluActivation(HandoffBase):
+    """Every activation and rollback: who, when, from which model to which, and how it went."""
+
+    __tablename__ = "nlu_activations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("nlu_models.id"), index=True)
+    previous_model_id: Mapped[int | None] = mapped_column(ForeignKey("nlu_models.id"))
+    action: Mapped[str] = mapped_column(String(12))  # activate | rollback
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    override_reason: Mapped[str | None] = mapped_column(String(300))
+    seconds: Mapped[float | None]
+    ok: Mapped[bool] = mapped_column(default=True)
+    error: Mapped[str | None] = mapped_column(Text)

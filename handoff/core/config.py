@@ -1,5 +1,6 @@
 """Handoff service settings from the environment (prefix HANDOFF_)."""
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,28 @@ class Settings(BaseSettings):
     sms_webhook_budget_seconds: float = 5.0
     queue_update_interval_seconds: int = 120
     default_handle_seconds: int = 300  # used for wait estimates until real handle times exist
+    # -- NLU review and retraining (handoff.admin, docs/retraining.md) --
+    # Rasa's SQL tracker store, read incrementally for the NLU result of every customer
+    # message (no event broker: it costs a full tracker read and a commit per event per turn).
+    # Unset: messages keep no intent. The demo sets it to var/rasa-tracker.db.
+    nlu_tracker_url: str | None = None
+    nlu_poll_seconds: float = 1.0
+    # Customer text the bot never saw (agent mode, bot down) is parsed with /model/parse this
+    # long after it arrived; 0 turns that off.
+    nlu_parse_after_seconds: float = 30.0
+    review_confidence: float = 0.6  # below this a message is "low confidence" in the inbox
+    nlu_models_dir: Path = REPO_ROOT / "models" / "admin"  # candidates, evaluations, jobs
+    nlu_reviewed_dir: Path = REPO_ROOT / "bot" / "data" / "nlu" / "reviewed"  # labels as YAML
+    nlu_config: Path = REPO_ROOT / "config.yml"  # pipeline and policies the admin trains with
+    nlu_heldout: Path = REPO_ROOT / "bot" / "eval" / "heldout.jsonl"
+    nlu_shared_eval_dir: Path = REPO_ROOT.parent / "shared" / "eval"
+    nlu_shared_eval_glob: str = "*.jsonl"
+    # Action server of a demo/test billing database for the test stories (they write to it);
+    # unset: the stories are not run and the report says so.
+    nlu_eval_actions_url: str | None = None
+    nlu_activation_timeout_seconds: float = 180.0
+    # A candidate is "worse" when a figure drops by more than this (fractions, 0.01 = 1 point).
+    nlu_worse_tolerance: float = 0.01
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> "Settings":

@@ -55,6 +55,12 @@ def reports_page() -> FileResponse:
     return page("reports.html")
 
 
+@router.api_route("/admin", methods=["GET", "HEAD"], include_in_schema=False)
+def admin_page() -> FileResponse:
+    """NLU review inbox, labelling, retraining and models for admins (data needs a token)."""
+    return page("admin.html")
+
+
 @router.get("/api/agents/me", tags=["console"])
 def me(user: StaffUserDep) -> dict:
     """Who is signed in: the console shows the name and offers what the role allows."""
