@@ -50,8 +50,9 @@ def normalise(text: str) -> str:
 
 
 def group_key(text: str) -> str:
-    """Grouping form for the inbox: normalised, every number the same ("account 0")."""
-    return re.sub(r"\d+", "0", normalise(text))
+    """Grouping form for the inbox: normalised, apostrophes dropped ("what's" = "whats"),
+    every number the same ("account 0")."""
+    return re.sub(r"\d+", "0", normalise(re.sub(r"['’`]", "", text)))
 
 
 # -- YAML --------------------------------------------------------------------------------
