@@ -1,7 +1,8 @@
 """English or Dutch, from the words a customer writes.
 
-The action server fills the `language` slot with this on every message (a custom slot
-mapping), so replies follow the customer on every channel. Bare values ("10000001",
+The `language` slot follows this on every message (a custom slot mapping,
+`action_detect_language`: answered inside Rasa by bot/rasa_run.py, by the action server
+otherwise), so replies follow the customer on every channel. Bare values ("10000001",
 "ok") say nothing and leave the slot as it was.
 """
 import re
@@ -44,3 +45,13 @@ def detect_language(text: str) -> Optional[str]:
     if dutch == english:
         return None
     return "nl" if dutch > english else "en"
+
+
+def language_slot_update(text: str, current: Optional[str]) -> Optional[str]:
+    """The `language` slot's new value after a customer message, or None to leave it as it is.
+
+    Typed intent syntax ("/greet") says nothing about the language. Used by the action server's
+    `action_detect_language` and, without the round trip, inside Rasa (bot/rasa_run.py).
+    """
+    language = None if text.startswith("/") else detect_language(text)
+    return language if language and language != current else None

@@ -15,7 +15,7 @@ from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
 from bot.actions.common import ACCOUNT_ACTIONS, Context, run_in_session
 from bot.actions.db import session_factory
-from bot.language import detect_language
+from bot.language import language_slot_update
 
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
@@ -173,8 +173,6 @@ class ActionDetectLanguage(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        language = None if text.startswith("/") else detect_language(text)
-        if language and language != tracker.get_slot("language"):
-            return [SlotSet("language", language)]
-        return []
+        language = language_slot_update(tracker.latest_message.get("text") or "",
+                                        tracker.get_slot("language"))
+        return [SlotSet("language", language)] if language else []

@@ -1,0 +1,217 @@
+"""`rasa` with the project's server-side fixes; `bot/serve.py` starts the Rasa server this way.
+
+    .venv-rasa/bin/python -m bot.rasa_run run -i 127.0.0.1 -p 5005 --enable-api ...
+
+Measured with py-spy under load (docs/performance.md has the numbers), per turn:
+
+- `validator`: Rasa 3.6 checks every action server response with `jsonschema.validate`, which
+  first checks the large event schema itself against the JSON Schema meta-schema, on every
+  custom action call: 62% of the Rasa server's CPU. Here the response is validated against
+  the same schema with a validator built once; an invalid response still raises the same
+  `ValidationError`.
+- `language`: the `language` slot's custom mapping (`action_detect_language`) cost an action
+  server round trip on every message (the whole tracker and domain as JSON, a new TCP
+  connection). The same function (`bot.language.language_slot_update`, also what the action
+  server runs) is answered inside Rasa instead; the action stays in the domain and on the
+  action server, so a Rasa started without this module behaves the same, only slower.
+- `sqlite`: the SQLite tracker store keeps its connection and commits in WAL mode with
+  synchronous=NORMAL, instead of a new connection per operation and a rollback journal with
+  synchronous=FULL: one short write instead of several fsyncs, which blocked Rasa's single
+  event loop on every save. A power cut (not a crash of Rasa) can lose
+  the last tracker writes; the transcript in the handoff store stays the record of what was
+  said (its store keeps synchronous=FULL).
+
+- `events`: every event read from the tracker store is resolved to its class by walking all
+  subclasses of `Event` again (`Event.resolve_by_type`, 4-5% of the CPU); the answers are
+  remembered per type name (classes do not change while the server runs).
+- `connections`: Rasa opens a new aiohttp session, so a new TCP connection, for every action
+  server call; the session of an endpoint is kept and its connections reused (same headers,
+  authentication and timeout).
+
+`BOT_RASA_FIXES` selects them (comma-separated, default all of them; `none` for plain Rasa),
+so the benchmark can measure each.
+"""
+import os
+import sys
+
+FIXES = ("validator", "language", "sqlite", "events", "connections")
+LANGUAGE_ACTION = "action_detect_language"
+
+
+def patch_action_response_validation() -> None:
+    """RemoteAction._validate_action_result with a validator built once (same schema, same errors)."""
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    if getattr(RemoteAction, "_bot_validator", None) is not None:
+        return
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)  # what jsonschema.validate did on every call, once
+    validator = validator_class(schema)
+
+    def _validate_action_result(self, result) -> bool:
+        # jsonschema.validate(result, schema) minus the schema check: raise the best match.
+        error = best_match(validator.iter_errors(result))
+        if error is None:
+            return True
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response "
+            "from the Action endpoint is valid. For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions")
+        raise error
+
+    RemoteAction._validate_action_result = _validate_action_result
+    RemoteAction._bot_validator = validator
+
+
+def answer_language_detection_in_process() -> None:
+    """`action_detect_language` (the language slot's custom mapping) without a round trip."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import SlotSet
+
+    from bot.language import language_slot_update
+
+    if getattr(RemoteAction, "_bot_remote_run", None) is not None:
+        return
+    remote_run = RemoteAction.run
+
+    async def run(self, output_channel, nlg, tracker, domain):
+        if self.name() != LANGUAGE_ACTION:
+            return await remote_run(self, output_channel, nlg, tracker, domain)
+        value = language_slot_update(tracker.latest_message.text or "", tracker.get_slot("language"))
+        return [SlotSet("language", value)] if value else []
+
+    RemoteAction.run = run
+    RemoteAction._bot_remote_run = remote_run
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def tune_sqlite() -> None:
+    """The SQLite tracker store: one kept connection, WAL, synchronous=NORMAL.
+
+    Rasa opens the SQLite file with SQLAlchemy's default pool for it (a new connection per
+    session, closed after it): closing the last connection checkpoints a WAL, so the kept
+    connection (SingletonThreadPool; the tracker store is used from the event loop's thread)
+    is what makes WAL pay off.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine, make_url
+    from sqlalchemy.pool import SingletonThreadPool
+    from rasa.core import tracker_store
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+    if getattr(tracker_store, "_bot_engine_kwargs", None) is not None:
+        return
+    original = tracker_store.create_engine_kwargs
+
+    def create_engine_kwargs(url):
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            return {"poolclass": SingletonThreadPool}
+        return original(url)
+
+    tracker_store.create_engine_kwargs = create_engine_kwargs
+    tracker_store._bot_engine_kwargs = original
+
+
+def remember_event_types() -> None:
+    """Event.resolve_by_type without walking every subclass of Event for every event read."""
+    from rasa.shared.core.events import Event
+
+    if getattr(Event, "_bot_resolve_by_type", None) is not None:
+        return
+    resolve = Event.resolve_by_type
+    known: dict = {}
+
+    def resolve_by_type(type_name, default=None):
+        cls = known.get(type_name)
+        if cls is None:
+            cls = resolve(type_name, default)
+            if cls is not None and cls is not default:
+                known[type_name] = cls
+        return cls
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+    Event._bot_resolve_by_type = resolve
+
+
+class _KeptSession:
+    """`async with endpoint.session()` that leaves the endpoint's kept session open."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    async def __aenter__(self):
+        return self._session
+
+    async def __aexit__(self, *_exc) -> bool:
+        return False
+
+
+def keep_connections() -> None:
+    """One aiohttp session (and its keep-alive connections) per endpoint and event loop."""
+    import asyncio
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    if getattr(EndpointConfig, "_bot_session", None) is not None:
+        return
+    new_session = EndpointConfig.session
+
+    def session(self):
+        loop = asyncio.get_running_loop()
+        kept = self.__dict__.get("_bot_kept_session")
+        if kept is None or kept.closed or getattr(kept, "_loop", loop) is not loop:
+            kept = new_session(self)
+            self.__dict__["_bot_kept_session"] = kept
+        return _KeptSession(kept)
+
+    EndpointConfig.session = session
+    EndpointConfig._bot_session = new_session
+
+
+def selected_fixes(value: str | None = None) -> list[str]:
+    value = os.environ.get("BOT_RASA_FIXES", ",".join(FIXES)) if value is None else value
+    chosen = [name.strip() for name in value.split(",") if name.strip() and name.strip() != "none"]
+    unknown = set(chosen) - set(FIXES)
+    if unknown:
+        raise SystemExit(f"BOT_RASA_FIXES: unknown {sorted(unknown)}; choose from {FIXES} or none")
+    return chosen
+
+
+def apply(fixes: list[str]) -> None:
+    if "validator" in fixes:
+        patch_action_response_validation()
+    if "language" in fixes:
+        answer_language_detection_in_process()
+    if "sqlite" in fixes:
+        tune_sqlite()
+    if "events" in fixes:
+        remember_event_types()
+    if "connections" in fixes:
+        keep_connections()
+
+
+def main() -> None:
+    apply(selected_fixes())
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
