@@ -38,15 +38,16 @@ log = logging.getLogger(__name__)
 STALE = timedelta(minutes=2)
 HEARTBEAT_SECONDS = 10
 TRAIN_SHARE, NLU_EVAL_SHARE = 0.55, 0.25  # of the progress bar; the stories take the rest
-NOISE = re.compile(r"(Warning|warn\(|DeprecationWarning|^\s*$|^\s+(More info|from |import |warnings\.)"
-                   r"|pkg_resources|declare_namespace|SQLALCHEMY|MovedIn20|\x1b\[0m$)")
+NOISE = re.compile(r"(Warning|warn\(|^\s*$|^\s+(More info|from |import |warnings\.|\)\.|self\._)"
+                   r"|pkg_resources|declare_namespace|SQLALCHEMY|MovedIn20)")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 KEEP = re.compile(r"(Correct:|Accuracy:|Evaluating|Finished|Error|Exception|Traceback|failed)")
 ERROR = re.compile(r"(Error|Exception|error:|Traceback|failed|Invalid|could not|Could not)")
 
 
 def error_summary(text: str, lines: int = 12) -> str:
     """The lines of a failed run's output that say what went wrong."""
-    output = [line for line in text.splitlines() if line.strip()]
+    output = [ANSI.sub("", line) for line in text.splitlines() if ANSI.sub("", line).strip()]
     found = [line for line in output if ERROR.search(line) and not NOISE.search(line)]
     picked = found[-lines:] if found else output[-lines:]
     return "\n".join(line.strip()[:400] for line in picked)
@@ -86,9 +87,9 @@ class JobProgress:
 
     # -- output of `rasa train` -------------------------------------------------------------
     def training_line(self, line: str) -> None:
-        if NOISE.search(line):
+        clean = ANSI.sub("", line).strip()
+        if NOISE.search(clean):
             return
-        clean = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
         self.tail.append(clean[:300])
         if "Started validating" in clean:
             self.set("checking the training data", 0.03)
@@ -114,8 +115,8 @@ class JobProgress:
         elif line.startswith("phase "):
             self.tail.append(line[6:300])
             self.set(f"evaluating: {line[6:]}", None)
-        elif KEEP.search(line) and not NOISE.search(line):
-            self.tail.append(re.sub(r"\x1b\[[0-9;]*m", "", line).strip()[:300])
+        elif KEEP.search(line) and not NOISE.search(ANSI.sub("", line)):
+            self.tail.append(ANSI.sub("", line).strip()[:300])
             self.set(None, None)
         else:
             self.set(None, None)
