@@ -6,12 +6,15 @@ stand-in and the handoff service, prints the URLs, and stops everything on Ctrl-
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 
 from billing_core.cli import staff_password
 from bot.serve import APP_PYTHON, Server, start, start_action_server, start_rasa_server, write_endpoints
 from bot.training import REPO, current_model, rasa_env
+from handoff.admin.registry import deployed_model
+from handoff.core.config import Settings
 
 
 def main() -> None:
@@ -22,7 +25,8 @@ def main() -> None:
     parser.add_argument("--twilio-port", type=int, default=int(os.environ.get("TWILIO_PORT", 8099)))
     args = parser.parse_args()
     var, logs = REPO / "var", REPO / "var" / "log"
-    model = current_model()
+    # the model an admin activated (when trained on the current data), else the data's own
+    model = deployed_model(Settings().nlu_models_dir) or current_model()
     servers: list[Server] = []
 
     def stop(*_):
@@ -42,6 +46,15 @@ def main() -> None:
         servers.append(start_rasa_server(model=model, endpoints=endpoints, log_dir=logs,
                                          port=args.rasa_port))
         rasa_url = servers[-1].url
+        # the admin console's evaluation runs the test stories against an action server of its
+        # own billing database (they confirm changes; the demo customers keep their stories)
+        eval_db = f"sqlite:///{var / 'eval-billing.db'}"
+        if not (var / "eval-billing.db").exists():
+            for step in (["migrate"], ["seed", "--demo"]):
+                subprocess.run([sys.executable, "-m", "billing_core", "--database-url", eval_db, *step],
+                               check=True, capture_output=True, env=rasa_env())
+        servers.append(start_action_server(database_url=eval_db, log_dir=logs / "eval-actions"))
+        eval_actions_url = servers[-1].url
         print("demo: starting the Twilio stand-in and the handoff service ...", flush=True)
         servers.append(start("Twilio stand-in",
                              [str(APP_PYTHON), "-m", "handoff.twilio_fake", "--port",
@@ -52,7 +65,9 @@ def main() -> None:
                              [str(APP_PYTHON), "-m", "handoff", "--port", str(args.port)],
                              health="/healthz", port=args.port, log=logs / "handoff.log",
                              env=rasa_env(HANDOFF_RASA_URL=rasa_url, HANDOFF_PUBLIC_URL=public_url,
-                                          HANDOFF_TWILIO_API_BASE_URL=twilio_url)))
+                                          HANDOFF_TWILIO_API_BASE_URL=twilio_url,
+                                          HANDOFF_NLU_TRACKER_URL=f"sqlite:///{var / 'rasa-tracker.db'}",
+                                          HANDOFF_NLU_EVAL_ACTIONS_URL=eval_actions_url)))
     except RuntimeError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         stop()
@@ -60,6 +75,7 @@ def main() -> None:
 demo: everything runs on 127.0.0.1 (logs in var/log/, Ctrl-C stops it all)
   customer chat     {public_url}/chat
   agent console     {public_url}/console   (agent1, agent2, super1, admin1 / password: {staff_password()})
+  admin console     {public_url}/admin     (admin1: review inbox, labels, retraining, models)
   text as a phone   {twilio_url}/phone
   API docs          {public_url}/docs      metrics {public_url}/metrics
   Rasa              {rasa_url}

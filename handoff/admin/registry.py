@@ -247,3 +247,20 @@ def model_view(model: NluModel, *, full: bool = False) -> dict:
         view.update({"metrics": model.metrics, "diff": model.diff, "log_tail": model.log_tail,
                      "path": model.path})
     return view
+
+
+def deployed_model(models_dir: Path) -> Path | None:
+    """The model an admin activated last (`<models dir>/active.json`), when it was trained on
+    exactly the repository's current config, domain and data (the reviewed files included);
+    otherwise None and the caller trains or picks the model of the data (handoff.demo)."""
+    from bot.training import fingerprint
+
+    pointer = Path(models_dir) / "active.json"
+    try:
+        active = json.loads(pointer.read_text())
+    except (OSError, ValueError):
+        return None
+    model = Path(active.get("model") or "")
+    if active.get("fingerprint") and active["fingerprint"] == fingerprint() and model.is_file():
+        return model
+    return None
