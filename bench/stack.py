@@ -112,6 +112,8 @@ class Managed:
         return self.server is not None and self.server.process.poll() is None
 
     def start(self) -> "Managed":
+        if self.startups and self.log.exists():  # keep the previous run's log (crash post-mortems)
+            self.log.rename(self.log.with_name(f"{self.log.stem}.{len(self.startups)}{self.log.suffix}"))
         started = time.monotonic()
         self.server = start(self.name, self.command, health=self.health, port=self.port,
                             log=self.log, env=self.env, timeout=self.timeout)
@@ -135,6 +137,11 @@ class Managed:
     def restart(self) -> "Managed":
         self.stop()
         return self.start()
+
+    def logs(self) -> str:
+        """This process's output over all its runs (earlier runs kept as name.N.log)."""
+        older = sorted(self.log.parent.glob(f"{self.log.stem}.*{self.log.suffix}"))
+        return "".join(p.read_text(errors="replace") for p in [*older, self.log] if p.exists())
 
 
 # -- data -------------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """Typed errors to HTTP, in one place. Nothing reaches a client as a traceback."""
+import json
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 
 from billing_core import errors as billing
 
@@ -18,6 +22,13 @@ BILLING_STATUS = {
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # FastAPI's own handler echoes the input as UTF-8: a lone surrogate in it ("\ud800",
+        # valid JSON) failed to encode and the 422 became a 500 with a reset connection.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
     @app.exception_handler(HandoffError)
     async def handoff_error(request: Request, exc: HandoffError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
@@ -30,6 +41,21 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, billing.ConcessionLimitExceeded):
             body["max_allowed_minor"] = exc.max_allowed_minor
         return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(request: Request, exc: OverflowError):
+        # An id or `after` beyond 64 bits (e.g. /api/handoffs/9223372036854775808): SQLite's
+        # driver raises OverflowError binding it. No such row can exist: the client's mistake.
+        if "too large" not in str(exc) and "too big" not in str(exc):
+            return await unexpected(request, exc)
+        return JSONResponse({"detail": "a number in the request is out of range"}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def data_out_of_range(request: Request, exc: DataError):
+        # The same on PostgreSQL: numeric_value_out_of_range (SQLSTATE 22003).
+        if getattr(exc.orig, "sqlstate", None) != "22003":
+            return await unexpected(request, exc)
+        return JSONResponse({"detail": "a number in the request is out of range"}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
