@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from handoff.errors import HandoffError
 from handoff.models import Conversation, Handoff, HandoffStatus, Owner
 
 # Wait histogram: lower edges in seconds; the last bin is open-ended.
@@ -102,6 +103,13 @@ class Staffing:
         return result
 
 
+class TooManyAgents(HandoffError, ValueError):
+    """Inputs (e.g. ?arrivals_per_hour=100000&handle_seconds=7200) that need more agents than
+    the search goes to: the caller's mistake, 422, not a server error (was a 500)."""
+
+    status_code = 422
+
+
 def agents_needed(arrivals_per_hour: float, handle_seconds: float, *,
                   target_seconds: float = DEFAULT_TARGET_SECONDS, goal: float = DEFAULT_GOAL) -> Staffing:
     """The fewest agents whose Erlang C service level reaches `goal` (0 < goal < 1)."""
@@ -117,7 +125,7 @@ def agents_needed(arrivals_per_hour: float, handle_seconds: float, *,
     while service_level(servers, traffic, handle_seconds, target_seconds) < goal:
         servers += 1
         if servers > MAX_AGENTS:
-            raise ValueError("more than 10000 agents needed; check the inputs")
+            raise TooManyAgents("more than 10000 agents needed; check the inputs")
     curve = []
     for n in range(max(1, servers - 3), servers + 4):
         curve.append({"agents": n,

@@ -224,6 +224,9 @@ STAFF_CALLS = [
     ("GET", "/api/accounts/' OR 1=1--", None), ("GET", "/api/accounts/" + "9" * 5000, None),
     ("POST", "/api/agents/me/presence", {"status": "dancing"}),
     ("GET", "/api/reports/queue?days=-1", None), ("GET", "/api/reports/retention/x%00.csv", None),
+    # staffing for absurd but allowed inputs needs > 10,000 agents (was a 500)
+    ("GET", "/api/reports/queue?arrivals_per_hour=100000&handle_seconds=7200", None),
+    ("GET", "/api/reports/queue/languages.csv?arrivals_per_hour=23217&handle_seconds=5082", None),
     ("POST", "/api/nlu/suggestions", {"message_id": BIG, "intent": "x" * 1000}),
 ]
 
