@@ -103,8 +103,15 @@ _WORD_DATE = re.compile(
     re.IGNORECASE)
 
 
+# Month first ("April 12, 1985", "april 12 1985"): parse_date_of_birth accepts it, so it is masked too.
+_MONTH_FIRST_DATE = re.compile(
+    r"\b(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b",
+    re.IGNORECASE)
+
+
 def mask_sensitive(text: str) -> str:
     """Hide card-like numbers and dates (dates of birth) before text is logged or shown to staff."""
     text = _CARD_LIKE.sub(lambda m: "•" * 4 + re.sub(r"\D", "", m.group(0))[-4:], text)
     text = _DATE_LIKE.sub("••-••-••••", text)
-    return _WORD_DATE.sub("••-••-••••", text)
+    text = _WORD_DATE.sub("••-••-••••", text)
+    return _MONTH_FIRST_DATE.sub("••-••-••••", text)

@@ -1,6 +1,7 @@
 """The handoff service: `uvicorn handoff.main:app` (or `python -m handoff`)."""
 import asyncio
 import logging
+import re
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -18,6 +19,25 @@ from handoff.container import Container
 from handoff.core.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+class RedactTokens(logging.Filter):
+    """Staff WebSockets carry the access token in the URL (browsers cannot set headers there),
+    and uvicorn logs WebSocket URLs with their query string: keep bearer tokens out of logs."""
+
+    TOKEN = re.compile(r"(token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                                for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = self.TOKEN.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+for _name in ("uvicorn.error", "uvicorn.access"):
+    logging.getLogger(_name).addFilter(RedactTokens())
 
 
 QUEUE_UPDATE_TICK_SECONDS = 15
