@@ -14,7 +14,12 @@ from bot.training import current_model
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
-    stack = build(tmp_path_factory.mktemp("reliability"), model=current_model(), customers=24)
+    stack = build(tmp_path_factory.mktemp("reliability"), model=current_model(), customers=24,
+                  extra_handoff_env={
+                      # a stalled bot holds Twilio's webhook for 1 s, not 5 (fault tests)
+                      "HANDOFF_SMS_WEBHOOK_BUDGET_SECONDS": "1",
+                      # keep retrying while the Twilio stand-in fails (fast retries, capped at 2 s)
+                      "HANDOFF_SMS_MAX_ATTEMPTS": "40"})
     yield stack
     stack.stop()
 
