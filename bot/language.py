@@ -35,11 +35,14 @@ received really very angry unhappy understand account number date birth
 """.split())
 
 _WORD = re.compile(r"[a-zA-Z\u00C0-\u024F']+")
+# Dutch postcodes ("8216AN", "1012 at") say nothing about the language; their letters could
+# read as an English word ("an", "at", "by"...) and flip a Dutch conversation to English.
+_POSTCODE = re.compile(r"\b\d{4}\s?[a-zA-Z]{2}\b")
 
 
 def detect_language(text: str) -> Optional[str]:
     """'nl' or 'en' when the text clearly is one of them, else None."""
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w.lower() for w in _WORD.findall(_POSTCODE.sub(" ", text))]
     dutch = sum(w in DUTCH for w in words)
     english = sum(w in ENGLISH for w in words)
     if dutch == english:

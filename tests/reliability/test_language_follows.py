@@ -1,0 +1,31 @@
+"""The reply language follows the customer through a whole conversation.
+
+Found by the soak test: a Dutch customer verifying with postcode "8216AN" was answered in
+English from then on ("an" read as an English word). The same function decides inside Rasa
+(bot/rasa_run.py) and on the action server, so both are covered by the unit check; the
+conversation check runs through the real stack.
+"""
+import pytest
+
+from bot.language import detect_language, language_slot_update
+from tests.reliability.helpers import Web
+
+
+@pytest.mark.parametrize("postcode", ["8216AN", "1012 AT", "3511by", "5611 IS", "2011ON", "9999 TO"])
+def test_a_postcode_says_nothing_about_the_language(postcode):
+    assert detect_language(postcode) is None
+    assert language_slot_update(postcode, "nl") is None
+    assert detect_language(f"mijn postcode is {postcode}") == "nl"
+
+
+def test_a_dutch_customer_verifying_by_postcode_stays_in_dutch(stack):
+    customer = next(c for c in stack.customers if c.language == "nl")
+    web = Web(stack)
+    web.say("goedemiddag")
+    web.say("wat is mijn saldo")
+    web.say(customer.account_number)
+    wrong = web.text("1234AN")  # a wrong postcode ending in an English word
+    assert "komen niet overeen" in wrong, wrong
+    web.say(customer.account_number)  # a failed attempt forgets a typed account number
+    right = web.text(customer.postcode)
+    assert "geverifieerd" in right and "saldo" in right, right
