@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.db import session_scope, utcnow
@@ -90,9 +90,10 @@ class Registry:
             return session.scalar(select(NluModel).where(NluModel.status == "active")
                                   .order_by(NluModel.id.desc()))
         file_name = Path(status["model_file"]).name
-        row = session.scalar(select(NluModel).where(NluModel.path.like(f"%/{file_name}"),
-                                                    NluModel.status.not_in(("training", "evaluating", "failed")))
-                             .order_by(NluModel.id.desc()))
+        row = session.scalar(select(NluModel).where(
+            or_(NluModel.path.like(f"%/{file_name}"),
+                (NluModel.origin == "external") & (NluModel.name == file_name.removesuffix(".tar.gz"))),
+            NluModel.status.not_in(("training", "evaluating", "failed"))).order_by(NluModel.id.desc()))
         if row is None:
             path = self._resolve(file_name)
             row = NluModel(name=file_name.removesuffix(".tar.gz"), path=str(path) if path else None,

@@ -194,9 +194,8 @@ class Admin:
         for lang in LANGS:
             before = dataset.read_reviewed(dataset.reviewed_path(self.reviewed_dir, lang))
             after = dataset.propose(before, [label for label in labels if label.language == lang])
-            text = dataset.render_reviewed(after) if after != before or not before else before_files[lang]
-            if not before and not after:
-                text = before_files[lang] if before_files[lang].strip() else dataset.render_reviewed({})
+            # unchanged examples keep the file as it is (no reformatting shows up as a change)
+            text = before_files[lang] if after == before else dataset.render_reviewed(after)
             files[lang] = text
             diff = dataset.unified_diff(lang, before_files[lang], text)
             if diff:

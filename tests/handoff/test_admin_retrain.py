@@ -341,3 +341,21 @@ def test_activating_a_worse_model_needs_an_override_and_a_reason(stack, service,
     assert last["action"] == "activate" and last["override_reason"].startswith("test override") and last["ok"]
     assert admin.post("/api/admin/rollback").json()["name"] == before.removesuffix(".tar.gz")
     assert live_model(stack) == before
+
+
+# -- 5. noise, deleted labels, handed-off messages ------------------------------------------------------
+def test_noise_leaves_the_inbox_without_becoming_data_and_a_deleted_label_brings_messages_back(admin):
+    handed = admin.get("/api/admin/inbox", params={"reason": "handed_off"}).json()["groups"]
+    assert any(g["representative"]["text"] == "I want to talk to a person" for g in handed), handed
+    dutch = admin.get("/api/admin/inbox", params={"lang": "nl"}).json()["groups"]
+    group = next(g for g in dutch if "koelkast" in g["representative"]["text"])
+    made = admin.post("/api/admin/labels", json={"message_ids": group["message_ids"], "kind": "noise"})
+    assert made.status_code == 201, made.text
+    label = made.json()["labels"][0]
+    assert label["kind"] == "noise" and label["intent"] is None
+    assert not [g for g in admin.get("/api/admin/inbox", params={"lang": "nl"}).json()["groups"]
+                if "koelkast" in g["representative"]["text"]]
+    assert "koelkast" not in admin.get("/api/admin/dataset").json()["diff"]
+    assert admin.delete(f"/api/admin/labels/{label['id']}").json()["status"] == "deleted"
+    assert [g for g in admin.get("/api/admin/inbox", params={"lang": "nl"}).json()["groups"]
+            if "koelkast" in g["representative"]["text"]]
