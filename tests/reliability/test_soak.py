@@ -14,6 +14,7 @@ end (measured: see docs/performance.md).
 import asyncio
 import os
 import random
+import re
 import time
 import uuid
 from collections import Counter
@@ -149,6 +150,9 @@ def test_a_few_hundred_conversations_for_a_while(stack):
         time.sleep(0.5)
     assert inconsistencies(stack) == []
     assert after - before <= RSS_GROWTH_MB, f"handoff RSS grew {after - before:.0f} MB"
+    # and over the whole suite (bad input, faults, fuzzing, security, this soak): not one 5xx
+    answered = stack.handoff.logs()
+    assert re.findall(r'"[A-Z]+ [^"]*" 5\d\d', answered) == []
 
 
 async def _warm_up(stack) -> None:
