@@ -94,10 +94,9 @@ async def _notification_latency(stack: Stack, count: int, timeout: float) -> dic
 
 
 def notification_latency(stack: Stack, *, count: int = 20, background: int = 0,
-                         think: tuple[float, float] | None = None, timeout: float = 10.0) -> dict:
+                         timeout: float = 10.0) -> dict:
     """Customer asks for a person -> the agent's WebSocket hears `queue_changed` (optionally
-    while `background` other conversations keep the stack busy: paced with `think` seconds
-    between turns, or closed loop)."""
+    while `background` other conversations keep the stack busy)."""
     async def main() -> dict:
         stop = time.monotonic() + 120
         background_task = None
@@ -109,7 +108,7 @@ def notification_latency(stack: Stack, *, count: int = 20, background: int = 0,
                     load.handoff_sender(stack.public_url),
                     lambda rng: billing_script(rng.choice(customers), rng),
                     concurrency=background, seconds=max(1.0, stop - time.monotonic()),
-                    max_turns=20_000, timeout=30, seed=99, prefix="bg", progress=None, think=think)
+                    max_turns=20_000, timeout=30, seed=99, prefix="bg", progress=None)
             background_task = asyncio.create_task(keep_busy())
             await asyncio.sleep(2)
         try:

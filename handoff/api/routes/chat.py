@@ -2,6 +2,7 @@
 import asyncio
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from handoff.api.deps import ContainerDep, SessionDep
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 
 @router.post("/messages", response_model=ChatOut)
 async def post_message(body: ChatIn, container: ContainerDep) -> ChatOut:
-    result = await container.run_turn(
+    result = await run_in_threadpool(
         container.router.customer_message, conversation_id=body.conversation_id, text=body.text,
         channel="web", language=body.lang, bot_text=body.payload)
     return ChatOut(conversation_id=result.conversation_id, mode=result.mode, replies=result.replies)
@@ -58,7 +59,7 @@ async def chat_socket(websocket: WebSocket, conversation_id: str) -> None:
                     continue
                 await websocket.send_json({"type": "typing"})
                 try:
-                    await container.run_turn(container.router.customer_message,
+                    await run_in_threadpool(container.router.customer_message,
                                             conversation_id=conversation_id, text=body.text,
                                             channel="web", language=body.lang,
                                             bot_text=body.payload)
