@@ -52,11 +52,15 @@ class MemoryWatch:
     def __init__(self) -> None:
         self.processes: list[Managed] = []
         self.peak: dict[str, float] = {}
+        self.at_start: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def watch(self, *processes: Managed) -> None:
         self.processes.extend(processes)
+        for managed in processes:
+            if managed.running:
+                self.at_start[managed.name] = rss_mb(managed.pid)
 
     def start(self) -> "MemoryWatch":
         self._thread.start()
@@ -79,6 +83,7 @@ class MemoryWatch:
 def process_facts(managed: Managed, watch: MemoryWatch) -> dict:
     watch.sample()
     return {"startup_s": round(managed.startups[0], 1) if managed.startups else None,
+            "rss_after_start_mb": round(watch.at_start.get(managed.name, 0.0), 0) or None,
             "rss_mb": round(rss_mb(managed.pid), 0) if managed.running else None,
             "peak_rss_mb": round(max(watch.peak.get(managed.name, 0.0),
                                      peak_rss_mb(managed.pid) if managed.running else 0.0), 0)}
@@ -204,9 +209,10 @@ def print_table(report: dict) -> None:
                           f"p50 {fmt(r['p50_ms'])} ms, p95 {fmt(r['p95_ms'])} ms, {r['status_counts']}, "
                           f"all replied {r['phones_all_replied']} (outbox drained {r['outbox_drained_s']} s)\n")
     if report.get("processes"):
-        out.write("\nProcesses                    start-up s   RSS MB   peak RSS MB\n")
+        out.write("\nProcesses                    start-up s   RSS after start MB   RSS at end MB   peak RSS MB\n")
         for name, r in report["processes"].items():
-            out.write(f"  {name:<27} {fmt(r['startup_s']):>10} {fmt(r['rss_mb']):>8} {fmt(r['peak_rss_mb']):>12}\n")
+            out.write(f"  {name:<27} {fmt(r['startup_s']):>10} {fmt(r.get('rss_after_start_mb')):>20} "
+                      f"{fmt(r['rss_mb']):>15} {fmt(r['peak_rss_mb']):>13}\n")
     if report.get("training"):
         out.write("\nTraining\n")
         for name, seconds in report["training"].items():
