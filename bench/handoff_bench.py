@@ -94,9 +94,10 @@ async def _notification_latency(stack: Stack, count: int, timeout: float) -> dic
 
 
 def notification_latency(stack: Stack, *, count: int = 20, background: int = 0,
-                         timeout: float = 10.0) -> dict:
+                         think: tuple[float, float] | None = None, timeout: float = 10.0) -> dict:
     """Customer asks for a person -> the agent's WebSocket hears `queue_changed` (optionally
-    while `background` other conversations keep the stack busy)."""
+    while `background` other conversations keep the stack busy: paced with `think` seconds
+    between turns, or closed loop)."""
     async def main() -> dict:
         stop = time.monotonic() + 120
         background_task = None
@@ -108,7 +109,7 @@ def notification_latency(stack: Stack, *, count: int = 20, background: int = 0,
                     load.handoff_sender(stack.public_url),
                     lambda rng: billing_script(rng.choice(customers), rng),
                     concurrency=background, seconds=max(1.0, stop - time.monotonic()),
-                    max_turns=20_000, timeout=30, seed=99, prefix="bg", progress=None)
+                    max_turns=20_000, timeout=30, seed=99, prefix="bg", progress=None, think=think)
             background_task = asyncio.create_task(keep_busy())
             await asyncio.sleep(2)
         try:

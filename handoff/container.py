@@ -1,5 +1,8 @@
 """Everything the running service holds once: engines, clients, broker, router."""
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
+
+import anyio
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +16,9 @@ from handoff.services.rasa import RasaClient
 from handoff.services.routing import Router, SmsRenderer
 
 
+TURN_THREADS = 64
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -23,6 +29,16 @@ class Container:
     router: Router
     metrics: Metrics
     admin: Admin | None = None  # NLU review and retraining (handoff.admin)
+    # Customer turns wait for the bot in worker threads of their own: when the bot is slow
+    # they cannot take all of the default pool's 40 threads, which the staff API, pages and
+    # health checks (sync endpoints) need too. Built in the running event loop (lifespan).
+    turn_threads: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(TURN_THREADS))
+
+    async def run_turn(self, function, /, *args, **kwargs):
+        """Run a blocking customer turn (it calls the bot) in a turn thread."""
+        return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs),
+                                              limiter=self.turn_threads)
 
     @classmethod
     def build(cls, settings: Settings, render_sms: SmsRenderer) -> "Container":

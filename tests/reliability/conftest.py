@@ -6,6 +6,8 @@ service, each on a free 127.0.0.1 port in a temporary folder. Nothing here is sh
 other suites, so lockouts, crashes and load stay in this suite. After every test, any process a
 test left stopped is started again.
 """
+from pathlib import Path
+
 import pytest
 
 from bench.stack import Stack, build
@@ -33,3 +35,14 @@ def everything_running(request):
     for managed in stack.processes():
         if not managed.running:
             managed.start()
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything here runs real processes with a trained model: marked rasa and slow."""
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.rasa)
+            item.add_marker(pytest.mark.slow)

@@ -6,6 +6,7 @@ every conversation ends in a consistent state (`helpers.inconsistencies`).
 (tests/handoff/test_bot_faults.py covers a stopped bot answering with the queue, and
 test_sms_sender.py retries while Twilio fails; not repeated here.)
 """
+import asyncio
 import os
 import signal
 import threading
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from tests.reliability.helpers import (
-    AMOUNT, Web, inconsistencies, rows, sent_to, sms, staff, verify, wait_for_sms, wait_until_up)
+    AMOUNT, Web, inconsistencies, rows, sent_to, sms, staff, token, verify, wait_for_sms, wait_until_up)
 
 
 def paused(process):
@@ -236,4 +237,34 @@ def test_replies_queued_while_twilio_fails_survive_a_crash_and_go_out_once(stack
     assert len(delivered) == len(outbox), (len(delivered), outbox)
     bodies = [m["body"] for m in delivered]
     assert len(set(bodies)) == len(bodies)  # nothing sent twice
+    assert inconsistencies(stack) == []
+
+
+def test_staff_and_health_checks_answer_while_many_turns_wait_for_a_stalled_bot(stack):
+    """Customer turns wait for the bot in threads of their own (Container.run_turn): 60 turns
+    stuck in a stalled Rasa no longer hold every worker thread the staff API needs."""
+    agent_token = token(stack, "agent1")
+
+    async def main() -> tuple[float, float, list]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            with paused(stack.rasa):
+                turns = [asyncio.create_task(client.post(
+                    stack.public_url + "/api/chat/messages",
+                    json={"conversation_id": f"stall-{i}-{os.getpid()}", "text": "hello"}))
+                    for i in range(60)]
+                await asyncio.sleep(1.5)
+                started = time.perf_counter()
+                listed = await client.get(stack.public_url + "/api/handoffs",
+                                          headers={"Authorization": f"Bearer {agent_token}"})
+                staff_seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                health = await client.get(stack.public_url + "/healthz")
+                health_seconds = time.perf_counter() - started
+                assert listed.status_code == 200 and health.status_code == 200
+            answers = await asyncio.gather(*turns, return_exceptions=True)
+        return staff_seconds, health_seconds, answers
+
+    staff_seconds, health_seconds, answers = asyncio.run(main())
+    assert staff_seconds < 3 and health_seconds < 3, (staff_seconds, health_seconds)
+    assert all(getattr(a, "status_code", None) == 200 for a in answers), answers[:3]
     assert inconsistencies(stack) == []

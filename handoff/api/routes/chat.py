@@ -2,7 +2,6 @@
 import asyncio
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from handoff.api.deps import ContainerDep, SessionDep
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 
 @router.post("/messages", response_model=ChatOut)
 async def post_message(body: ChatIn, container: ContainerDep) -> ChatOut:
-    result = await run_in_threadpool(
+    result = await container.run_turn(
         container.router.customer_message, conversation_id=body.conversation_id, text=body.text,
         channel="web", language=body.lang, bot_text=body.payload)
     return ChatOut(conversation_id=result.conversation_id, mode=result.mode, replies=result.replies)
@@ -59,7 +58,7 @@ async def chat_socket(websocket: WebSocket, conversation_id: str) -> None:
                     continue
                 await websocket.send_json({"type": "typing"})
                 try:
-                    await run_in_threadpool(container.router.customer_message,
+                    await container.run_turn(container.router.customer_message,
                                             conversation_id=conversation_id, text=body.text,
                                             channel="web", language=body.lang,
                                             bot_text=body.payload)

@@ -88,7 +88,7 @@ async def twilio_inbound(request: Request, container: ContainerDep) -> Response:
         return empty_twiml()
 
     started = utcnow()
-    turn = asyncio.ensure_future(run_in_threadpool(channel.receive, phone=phone, text=text))
+    turn = asyncio.ensure_future(container.run_turn(channel.receive, phone=phone, text=text))
     try:
         await asyncio.wait_for(asyncio.shield(turn), timeout=settings.sms_webhook_budget_seconds)
     except asyncio.TimeoutError:
