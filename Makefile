@@ -19,7 +19,7 @@ DATA        ?=
 BENCH_ARGS  ?=
 
 .PHONY: help setup setup-app setup-rasa setup-browser services constraints \
-        demo demo-setup demo-db demo-serve \
+        demo demo-setup demo-db demo-serve prod-up \
         test train nlu-eval bench clean distclean
 
 help: ## list targets
@@ -57,6 +57,12 @@ demo-setup:
 demo-db: demo-setup
 	$(APP_PY) -m billing_core migrate
 	$(APP_PY) -m billing_core seed --demo
+
+# ------------------------------------------------------------------ production mode
+prod-up: ## production mode on 127.0.0.1: PostgreSQL, Redis, RabbitMQ, 2 replicas per tier behind nginx (REPLICAS=n)
+	@$(SETUP) all
+	@$(SERVICES)
+	$(APP_PY) -m handoff.prod
 
 # ------------------------------------------------------------------ test
 # pytest exit code 5 (no tests collected) fails like any other non-zero code.

@@ -2,11 +2,13 @@
 
 Used by `make demo` (handoff.demo) and by the tests, so both run the same way.
 """
+import json
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -77,13 +79,47 @@ def start_action_server(*, database_url: str | None, log_dir: Path, port: int | 
                  health="/health", port=port, log=log_dir / "actions.log", env=rasa_env(**extra))
 
 
-def write_endpoints(path: Path, *, action_url: str, tracker_db: Path | None = None) -> Path:
-    """Rasa's endpoints: the action server, and (embedded default) an SQLite tracker store."""
-    lines = [f'action_endpoint:\n  url: "{action_url}/webhook"\n']
-    if tracker_db is not None:
-        lines.append(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n")
+@dataclass(frozen=True)
+class ProductionStores:
+    """Where Rasa keeps conversations in production mode (URLs as the other services take them)."""
+
+    tracker_url: str  # PostgreSQL, e.g. postgresql://postgres@127.0.0.1:5432/rasa
+    lock_url: str  # Redis, e.g. redis://127.0.0.1:6379/1
+    events_url: str  # RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/
+    events_queue: str  # the queue the handoff service consumes (HANDOFF_RASA_EVENTS_QUEUE)
+    lock_prefix: str = "billing"
+
+    def endpoints(self) -> dict:
+        tracker, lock, events = (urlsplit(u) for u in (self.tracker_url, self.lock_url, self.events_url))
+        return {
+            # several Rasa replicas read and write one conversation's tracker here
+            "tracker_store": {"type": "SQL", "dialect": "postgresql", "url": tracker.hostname,
+                              "port": tracker.port or 5432, "db": tracker.path.lstrip("/"),
+                              "username": unquote(tracker.username or "postgres"),
+                              "password": unquote(tracker.password or "")},
+            # ... one at a time per conversation
+            "lock_store": {"type": "redis", "url": lock.hostname, "port": lock.port or 6379,
+                           "db": int(lock.path.lstrip("/") or 0), "password": lock.password,
+                           "key_prefix": self.lock_prefix},
+            # every event, also of turns that never passed through the handoff service
+            "event_broker": {"type": "pika", "url": events.hostname, "port": events.port or 5672,
+                             "username": unquote(events.username or "guest"),
+                             "password": unquote(events.password or "guest"),
+                             "queues": [self.events_queue]},
+        }
+
+
+def write_endpoints(path: Path, *, action_url: str, tracker_db: Path | None = None,
+                    production: ProductionStores | None = None) -> Path:
+    """Rasa's endpoints: the action server, and either the embedded default (an SQLite tracker
+    store, in-memory locks, no event broker) or the production stores."""
+    endpoints: dict = {"action_endpoint": {"url": f"{action_url}/webhook"}}
+    if production is not None:
+        endpoints.update(production.endpoints())
+    elif tracker_db is not None:
+        endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(lines))
+    path.write_text(json.dumps(endpoints, indent=2) + "\n")  # JSON is YAML
     return path
 
 

@@ -13,6 +13,7 @@ from handoff.core.config import Settings
 from handoff.metrics import Metrics
 from handoff.services.pubsub import InProcessBroker, RedisBroker
 from handoff.services.rasa import RasaClient
+from handoff.services.rasa_events import RasaEventConsumer, RasaEventSink
 from handoff.services.routing import Router, SmsRenderer
 
 
@@ -29,6 +30,7 @@ class Container:
     router: Router
     metrics: Metrics
     admin: Admin | None = None  # NLU review and retraining (handoff.admin)
+    rasa_events: RasaEventConsumer | None = None  # production: Rasa's event broker
     # Customer turns wait for the bot in worker threads of their own: when the bot is slow
     # they cannot take all of the default pool's 40 threads, which the staff API, pages and
     # health checks (sync endpoints) need too. Built in the running event loop (lifespan).
@@ -49,7 +51,13 @@ class Container:
         metrics = Metrics()
         router = Router(sessions=sessions, rasa=rasa, broker=broker, settings=settings,
                         render_sms=render_sms, metrics=metrics)
-        return cls(settings, sessions, billing, broker, rasa, router, metrics, Admin(sessions, settings))
+        rasa_events = None
+        if settings.rasa_events_url:
+            rasa_events = RasaEventConsumer(RasaEventSink(sessions, broker), url=settings.rasa_events_url,
+                                            queue=settings.rasa_events_queue,
+                                            retry_seconds=settings.rasa_events_retry_seconds)
+        return cls(settings, sessions, billing, broker, rasa, router, metrics,
+                   Admin(sessions, settings), rasa_events)
 
     def close(self) -> None:
         self.broker.close()

@@ -67,9 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         updates = asyncio.create_task(send_queue_updates(container))
         container.admin.jobs.sweep()  # trainings of a stopped process are marked failed
         nlu_logger = asyncio.create_task(container.admin.run_nlu_logger())  # intents of customer messages
+        tasks = [updates, nlu_logger]
+        if container.rasa_events is not None:  # production: Rasa's event broker
+            tasks.append(asyncio.create_task(container.rasa_events.run()))
         yield
-        updates.cancel()
-        nlu_logger.cancel()
+        for task in tasks:
+            task.cancel()
         await sms_sender.stop()
         container.close()
 

@@ -69,6 +69,9 @@ class Message(HandoffBase):
     intent_ranking: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     entities: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     nlu_source: Mapped[str | None] = mapped_column(String(8), index=True)
+    # Set on lines taken from Rasa's event broker (turns that bypassed this service): the
+    # event's identity, so a redelivered event is not stored twice.
+    event_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Idempotent setup of the two virtualenvs and the headless browser.
 #
-#   scripts/setup.sh [all|rasa|app|browser|freeze]...   (default: all)
+#   scripts/setup.sh [all|rasa|app|browser|nginx|freeze]...   (default: all)
 #
 #   rasa     .venv-rasa: Python 3.10 + rasa==3.6.21, pinned by constraints/rasa.txt
 #   app      .venv-app:  Python 3.10 + this project (editable, with [dev] extras),
 #            pinned by constraints/app.txt
 #   browser  Debian's chromium at /usr/bin/chromium (Playwright uses it as
 #            executable_path; `playwright install` is never run)
-#   all      rasa + app + browser
+#   nginx    Debian's nginx at /usr/sbin/nginx (the load balancer of `make prod-up`;
+#            the packaged service is not started)
+#   all      rasa + app + browser + nginx
 #   freeze   rewrite constraints/*.txt from the current venvs (after adding or
 #            upgrading a dependency: edit pyproject.toml, `make setup`, then
 #            `make constraints` and commit the result)
@@ -32,6 +34,7 @@ RASA_SPEC="rasa==${RASA_VERSION}"
 APP_SPEC=".[dev]"
 STAMP_NAME=.setup-stamp
 CHROMIUM=/usr/bin/chromium
+NGINX=/usr/sbin/nginx
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
 export RASA_TELEMETRY_ENABLED=false
@@ -188,9 +191,11 @@ setup_app() {
         billing-support-bot rasa-sdk==3.6.2 sqlalchemy fastapi pytest playwright
 }
 
-setup_browser() {
-    if [[ -x "$CHROMIUM" ]]; then
-        log "chromium present ($CHROMIUM)"
+# ensure_debian_package <path it provides> <package> <what for>: apt-get install when missing.
+ensure_debian_package() {
+    local path="$1" package="$2" purpose="$3"
+    if [[ -x "$path" ]]; then
+        log "$package present ($path)"
         return
     fi
     local sudo=()
@@ -198,17 +203,32 @@ setup_browser() {
         if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
             sudo=(sudo -n)
         else
-            die "$CHROMIUM is missing and we are not root. Install it: sudo apt-get install -y chromium"
+            die "$path is missing and we are not root. Install it: sudo apt-get install -y $package"
         fi
     fi
-    command -v apt-get >/dev/null 2>&1 || die "$CHROMIUM is missing and apt-get is not available; install Chromium so that $CHROMIUM exists."
-    log "installing Debian chromium with apt-get (takes ~1-2 min)…"
-    local logf=/tmp/billing-setup-chromium.log t0=$SECONDS
+    command -v apt-get >/dev/null 2>&1 || die "$path is missing and apt-get is not available; install $package so that $path exists."
+    log "installing Debian $package ($purpose) with apt-get (takes ~1-2 min)…"
+    local logf="/tmp/billing-setup-$package.log" t0=$SECONDS
     : >"$logf"
     run_logged "$logf" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-    run_logged "$logf" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
-    [[ -x "$CHROMIUM" ]] || die "apt-get installed chromium but $CHROMIUM does not exist; see $logf"
-    log "chromium installed ($((SECONDS - t0)) s): $("$CHROMIUM" --version 2>/dev/null || echo '?')"
+    run_logged "$logf" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$package"
+    [[ -x "$path" ]] || die "apt-get installed $package but $path does not exist; see $logf"
+    log "$package installed ($((SECONDS - t0)) s)"
+}
+
+setup_browser() { ensure_debian_package "$CHROMIUM" chromium "headless browser for page tests"; }
+
+# Production mode starts nginx processes of its own; the packaged service is kept from
+# starting at install time (a policy-rc.d of ours, removed afterwards, when none exists).
+setup_nginx() {
+    [[ -x "$NGINX" ]] && { log "nginx present ($NGINX)"; return; }
+    local policy=/usr/sbin/policy-rc.d ours=""
+    if [[ ! -e "$policy" && "$(id -u)" -eq 0 ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && ours=1
+    fi
+    ensure_debian_package "$NGINX" nginx "load balancer of production mode"
+    [[ -n "$ours" ]] && rm -f "$policy"
+    return 0
 }
 
 freeze_one() { # <venv> <constraints> <header>
@@ -251,12 +271,13 @@ fi
 [[ $# -gt 0 ]] || set -- all
 for target in "$@"; do
     case "$target" in
-        all) setup_rasa; setup_app; setup_browser ;;
+        all) setup_rasa; setup_app; setup_browser; setup_nginx ;;
         rasa) setup_rasa ;;
         app) setup_app ;;
         browser) setup_browser ;;
+        nginx) setup_nginx ;;
         freeze) setup_freeze ;;
         -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown target '$target' (use: all, rasa, app, browser, freeze)" ;;
+        *) die "unknown target '$target' (use: all, rasa, app, browser, nginx, freeze)" ;;
     esac
 done

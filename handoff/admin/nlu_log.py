@@ -11,6 +11,9 @@ service forwarded (`text.lstrip("/ ")`, or a button's payload). The first custom
 of that conversation without an NLU result and with that text gets it; a payload goes to the
 newest such message (the customer pressed a button or answered an SMS option).
 
+In production mode Rasa's event broker gives the same results instead
+(handoff.services.rasa_events) and this only parses what the bot never saw.
+
 Customer text the bot never saw (the conversation was with an agent, or the bot was down) is
 parsed with Rasa's `/model/parse` once it is `parse_after` seconds old, marked
 `nlu_source = "parse"`. Runs in the handoff service (handoff.main) as a background task.
@@ -71,9 +74,10 @@ def match(pending: list[Message], event_text: str, at: datetime | None) -> Messa
 
 class NluLogger:
     def __init__(self, sessions: sessionmaker[Session], *, tracker_url: str | None, rasa_url: str,
-                 parse_after_seconds: float = 30.0):
+                 parse_after_seconds: float = 30.0, events_consumed: bool = False):
         self.sessions = sessions
         self.engine = tracker_engine(tracker_url) if tracker_url else None
+        self.events_consumed = events_consumed  # results arrive through Rasa's event broker
         self.parse_after = timedelta(seconds=parse_after_seconds) if parse_after_seconds > 0 else None
         self.rasa = httpx.Client(base_url=rasa_url, timeout=10)
         self._warned = False
@@ -81,7 +85,7 @@ class NluLogger:
 
     @property
     def enabled(self) -> bool:
-        return self.engine is not None
+        return self.engine is not None or self.events_consumed
 
     def close(self) -> None:
         self.rasa.close()
@@ -161,7 +165,7 @@ class NluLogger:
 
     # -- text the bot never saw ----------------------------------------------------------------
     def parse_unseen(self, now: datetime | None = None) -> int:
-        if self.engine is None or self.parse_after is None:
+        if not self.enabled or self.parse_after is None:
             return 0
         cutoff = (now or utcnow()) - self.parse_after
         with session_scope(self.sessions) as session:

@@ -38,7 +38,8 @@ class Admin:
         self.registry = Registry(sessions, settings, self.rasa)
         self.jobs = TrainingJobs(sessions, settings, self.registry, self.proposal)
         self.logger = NluLogger(sessions, tracker_url=settings.nlu_tracker_url, rasa_url=settings.rasa_url,
-                                parse_after_seconds=settings.nlu_parse_after_seconds)
+                                parse_after_seconds=settings.nlu_parse_after_seconds,
+                                events_consumed=settings.rasa_events_url is not None)
         self.reviewed_dir = Path(settings.nlu_reviewed_dir)
 
     def close(self) -> None:
@@ -48,7 +49,7 @@ class Admin:
     # -- background: NLU results of customer messages ----------------------------------------------
     async def run_nlu_logger(self) -> None:
         if not self.logger.enabled:
-            log.info("NLU logging is off (HANDOFF_NLU_TRACKER_URL is not set)")
+            log.info("NLU logging is off (neither HANDOFF_NLU_TRACKER_URL nor HANDOFF_RASA_EVENTS_URL is set)")
             return
         ticks = 0
         while True:

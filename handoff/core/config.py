@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     # Production: Redis pub/sub for live events across workers and replicas (else in-process).
     redis_url: str | None = None
+    # Production: Rasa's event broker (RabbitMQ, AMQP URL). The service consumes every event
+    # Rasa publishes, so turns that did not pass through it still reach the transcript.
+    rasa_events_url: str | None = None
+    rasa_events_queue: str = "handoff.rasa_events"  # the queue name in Rasa's endpoints.yml
+    rasa_events_retry_seconds: float = 5.0  # waiting while another replica consumes, or no broker
     rasa_timeout_seconds: float = 8.0
     # Signs staff access tokens.
     secret_key: str = DEV_SECRET

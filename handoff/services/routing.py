@@ -65,13 +65,14 @@ class Router:
                 raise NotFound("no such conversation on this channel")
             if conversation.owner is Owner.closed:
                 conversation.owner = Owner.bot
-            transcript.append(session, conversation, author=Author.customer, text=text,
-                              broker=self.broker)
-            owner, language = conversation.owner, conversation.language
+            line = transcript.append(session, conversation, author=Author.customer, text=text,
+                                     broker=self.broker)
+            owner, language, seq = conversation.owner, conversation.language, line.seq
         self.metrics.turns.labels(channel, owner.value).inc()
         if owner is not Owner.bot:
             return TurnResult(conversation_id, owner.value)
-        metadata = {"channel": channel, "lang": language, "phone": phone}
+        # handoff_seq: Rasa's user event names the line it answers (handoff.services.rasa_events)
+        metadata = {"channel": channel, "lang": language, "phone": phone, "handoff_seq": seq}
         # Typed text never reaches Rasa as "/intent{...}" syntax; only real buttons do.
         try:
             turn = self.rasa.send(conversation_id, bot_text or text.lstrip("/ ") or "?",
