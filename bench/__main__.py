@@ -1,7 +1,7 @@
 """`make bench`: NLU, full-stack turns vs stock Rasa, handoff figures, start-up, memory, training.
 
     .venv-app/bin/python -m bench [--seconds 20] [--concurrency 1,8,32] [--skip nlu,baseline,...]
-                                  [--quick] [--ablation] [--handoff-workers N] [--keep]
+                                  [--quick] [--ablation] [--production] [--handoff-workers N] [--keep]
 
 Sections (each can be skipped):
   nlu       every ../shared/eval file and bot/eval/heldout.jsonl, per language (bot.nlu_eval)
@@ -12,6 +12,8 @@ Sections (each can be skipped):
   handoff   escalation -> agent WebSocket `queue_changed` latency (idle and under load),
             claim contention, SMS webhook throughput (signed) with delivery to the stand-in
   ablation  (--ablation) the same 8-conversation load on this stack with each Rasa fix off
+  production (--production) the same load in production mode (PostgreSQL, Redis, RabbitMQ,
+            nginx) with one and then two replicas per tier: scaling from one to two (bench.production)
 
 Everything runs as private processes on free 127.0.0.1 ports in a temporary folder; every load
 loop is bounded by a turn count and a time limit. Progress goes to stderr, the table to stdout,
@@ -34,7 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import baseline as stock
-from bench import handoff_bench, load, nlu
+from bench import handoff_bench, load, nlu, production
 from bench import stack as stacks
 from bench.conversations import billing_script, stock_script
 from bench.stack import Managed, cpu_seconds, peak_rss_mb, rss_mb, say
@@ -187,6 +189,15 @@ def print_table(report: dict) -> None:
             cpu = r.get("cpu_ms_per_turn", {})
             out.write(f"  {name:<40} {r['turns_per_s']:7.1f}  {fmt(r['p95_ms']):>7}  "
                       f"{fmt(cpu.get('Rasa server')):>17}  {fmt(cpu.get('action server')):>19}\n")
+    prod = report.get("production")
+    if prod:
+        out.write("\nProduction mode (nginx, PostgreSQL, Redis, RabbitMQ)  conc  turns/s   p50 ms   p95 ms   p99 ms  errors\n")
+        for replicas in ("1", "2"):
+            for c, r in prod[replicas].items():
+                out.write(f"  {replicas} replica(s) per tier{'':<29} {c:>4}  {r['turns_per_s']:7.1f}  "
+                          f"{fmt(r['p50_ms']):>7}  {fmt(r['p95_ms']):>7}  {fmt(r['p99_ms']):>7}  {r['errors']:>6}\n")
+        for c, ratio in prod["scaling"].items():
+            out.write(f"  scaling from 1 to 2 replicas at {c:>2} conversations: {ratio:.2f}x\n")
     h = report.get("handoff", {})
     if h:
         out.write("\nHandoff\n")
@@ -272,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (8 s, fewer samples)")
     parser.add_argument("--ablation", action="store_true",
                         help="also measure each Rasa fix of bot/rasa_run.py switched off")
+    parser.add_argument("--production", action="store_true",
+                        help="also run production mode with 1 and 2 replicas per tier (scaling)")
     parser.add_argument("--handoff-workers", type=int, default=1)
     parser.add_argument("--rasa-fixes", default=None, help="BOT_RASA_FIXES for the stack")
     parser.add_argument("--tracker", choices=["sqlite", "memory"], default="sqlite")
@@ -377,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"  {h[f'sms_{kind}']['webhooks_per_s']} req/s, {h[f'sms_{kind}']['status_counts']}")
         if args.ablation:
             report["ablation"] = ablation(folder, model, args, levels)
+        if args.production:
+            report["production"] = production.scaling(
+                folder, model, levels=[c for c in levels if c > 1] or levels, seconds=args.seconds,
+                max_turns=args.max_turns, measured_load=measured_load, warm_up=warm_up)
         if ours is not None:
             for managed in ours.processes():
                 report["processes"][managed.name] = process_facts(managed, watch)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bot.serve import APP_PYTHON, RASA_RUN, Server, free_port, start
+from bot.serve import APP_PYTHON, RASA_RUN, Server, free_port, start, write_endpoints
 from bot.training import REPO, rasa_env
 
 TWILIO_SID = "AC" + "2" * 32
@@ -238,17 +238,6 @@ class Stack:
             managed.stop()
 
 
-def write_endpoints(path: Path, *, action_url: str, tracker: str, tracker_db: Path) -> Path:
-    """Rasa's endpoints.yml: the action server and a tracker store (`sqlite` or `memory`)."""
-    text = f'action_endpoint:\n  url: "{action_url}/webhook"\n'
-    if tracker == "sqlite":
-        text += f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n"
-    elif tracker != "memory":
-        raise ValueError(f"unknown tracker store {tracker!r}")
-    path.write_text(text)
-    return path
-
-
 def build(folder: Path, *, model: Path, customers: int = 64, workers: int = 1,
           tracker: str = "sqlite", rasa_fixes: str | None = None, rasa_timeout: float = 8.0,
           sms_fast_retries: bool = True,
@@ -265,8 +254,10 @@ def build(folder: Path, *, model: Path, customers: int = 64, workers: int = 1,
                        "-p", str(ports["actions"])],
                       "/health", ports["actions"], folder / "actions.log",
                       rasa_env(BILLING_DATABASE_URL=billing_url))
-    endpoints = write_endpoints(folder / "endpoints.yml", action_url=actions.url, tracker=tracker,
-                                tracker_db=folder / "tracker.db")
+    if tracker not in ("sqlite", "memory"):
+        raise ValueError(f"unknown tracker store {tracker!r}")
+    endpoints = write_endpoints(folder / "endpoints.yml", action_url=actions.url,
+                                tracker_db=folder / "tracker.db" if tracker == "sqlite" else None)
     rasa = Managed("Rasa server",
                    [*RASA_RUN, "run", "-i", "127.0.0.1", "-p", str(ports["rasa"]),
                     "--enable-api", "-m", str(model), "--endpoints", str(endpoints)],
