@@ -83,8 +83,9 @@ nlu-eval: ## evaluate NLU on labelled JSONL: make nlu-eval DATA=path (default: h
 	PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 .venv-rasa/bin/python -W ignore -m bot.nlu_eval \
 	    $(or $(DATA),bot/eval/heldout.jsonl $(wildcard ../shared/eval/*.jsonl))
 
-bench: ## load benchmark (BENCH_ARGS=...)
-	@$(SETUP) rasa app
+bench: ## load benchmark, also in production mode (BENCH_ARGS=..., e.g. --skip production)
+	@$(SETUP) rasa app nginx
+	@$(SERVICES)
 	$(APP_PY) -m bench $(BENCH_ARGS)
 
 # ------------------------------------------------------------------ cleanup

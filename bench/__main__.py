@@ -1,7 +1,7 @@
 """`make bench`: NLU, full-stack turns vs stock Rasa, handoff figures, start-up, memory, training.
 
     .venv-app/bin/python -m bench [--seconds 20] [--concurrency 1,8,32] [--skip nlu,baseline,...]
-                                  [--quick] [--ablation] [--production] [--handoff-workers N] [--keep]
+                                  [--quick] [--ablation] [--handoff-workers N] [--keep]
 
 Sections (each can be skipped):
   nlu       every ../shared/eval file and bot/eval/heldout.jsonl, per language (bot.nlu_eval)
@@ -12,7 +12,7 @@ Sections (each can be skipped):
   handoff   escalation -> agent WebSocket `queue_changed` latency (idle and under load),
             claim contention, SMS webhook throughput (signed) with delivery to the stand-in
   ablation  (--ablation) the same 8-conversation load on this stack with each Rasa fix off
-  production (--production) the same load in production mode (PostgreSQL, Redis, RabbitMQ,
+  production the same load in production mode (PostgreSQL, Redis, RabbitMQ,
             nginx) with one and then two replicas per tier: scaling from one to two (bench.production)
 
 Everything runs as private processes on free 127.0.0.1 ports in a temporary folder; every load
@@ -43,7 +43,7 @@ from bench.stack import Managed, cpu_seconds, peak_rss_mb, rss_mb, say
 from bot.training import REPO, current_model, fingerprint, train
 
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("nlu", "train", "turns", "baseline", "handoff")
+SECTIONS = ("nlu", "train", "turns", "baseline", "handoff", "production")
 PACED_THINK = (0.5, 2.0)  # seconds a (fast) customer reads and types between turns
 TARGETS = {"p95_ms_at_8": 150, "turns_per_s": 30, "ratio_vs_stock": 1.5, "notify_p95_ms": 500}
 
@@ -283,8 +283,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (8 s, fewer samples)")
     parser.add_argument("--ablation", action="store_true",
                         help="also measure each Rasa fix of bot/rasa_run.py switched off")
-    parser.add_argument("--production", action="store_true",
-                        help="also run production mode with 1 and 2 replicas per tier (scaling)")
     parser.add_argument("--handoff-workers", type=int, default=1)
     parser.add_argument("--rasa-fixes", default=None, help="BOT_RASA_FIXES for the stack")
     parser.add_argument("--tracker", choices=["sqlite", "memory"], default="sqlite")
@@ -390,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"  {h[f'sms_{kind}']['webhooks_per_s']} req/s, {h[f'sms_{kind}']['status_counts']}")
         if args.ablation:
             report["ablation"] = ablation(folder, model, args, levels)
-        if args.production:
+        if "production" not in skip:
             report["production"] = production.scaling(
                 folder, model, levels=[c for c in levels if c > 1] or levels, seconds=args.seconds,
                 max_turns=args.max_turns, measured_load=measured_load, warm_up=warm_up)
