@@ -211,6 +211,8 @@ class ProductionStack:
                      env=dict(self.env, HANDOFF_DATABASE_URL=topology.database("handoff"),
                               HANDOFF_REDIS_URL=f"{topology.redis_url}/0",
                               HANDOFF_RASA_URL=self.rasa_url,
+                              HANDOFF_RASA_REPLICA_URLS=json.dumps(
+                                  [self.replica_url("rasa", i) for i in range(topology.replicas)]),
                               HANDOFF_RASA_EVENTS_URL=topology.rabbitmq_url,
                               HANDOFF_RASA_EVENTS_QUEUE=topology.events_queue,
                               HANDOFF_PUBLIC_URL=self.url,

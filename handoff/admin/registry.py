@@ -38,35 +38,62 @@ class BadRequest(HandoffError):
 
 
 class RasaModels:
-    """Rasa's HTTP API for its model."""
+    """Rasa's HTTP API for its model: the Rasa URL, or each replica when there are several
+    (production mode: a load balancer would pass a model change to one replica only)."""
 
-    def __init__(self, url: str, timeout: float):
-        self.client = httpx.Client(base_url=url, timeout=timeout)
+    def __init__(self, url: str, timeout: float, replica_urls: list[str] | None = None):
+        self.clients = [httpx.Client(base_url=u, timeout=timeout) for u in (replica_urls or [url])]
 
     def close(self) -> None:
-        self.client.close()
+        for client in self.clients:
+            client.close()
 
-    def status(self) -> dict | None:
+    @staticmethod
+    def _status(client: httpx.Client) -> dict | None:
         try:
-            response = self.client.get("/status", timeout=10)
+            response = client.get("/status", timeout=10)
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError):
             return None
 
+    def status(self) -> dict | None:
+        """The first replica's /status (they run the same model once an activation is done)."""
+        return self._status(self.clients[0])
+
     def load(self, path: Path) -> float:
+        """Every replica loads `path`; if one cannot, those that did go back to their model."""
         started = time.monotonic()
+        before = [(self._status(client) or {}).get("model_file") for client in self.clients]
+        for index, client in enumerate(self.clients):
+            try:
+                self._put(client, path)
+                if Path((self._status(client) or {}).get("model_file") or "").name != path.name:
+                    raise BotUnavailable(f"Rasa at {client.base_url} does not report {path.name} after loading it")
+            except BotUnavailable:
+                for done, previous in zip(self.clients[:index], before):
+                    if previous:
+                        try:
+                            self._put(done, Path(previous))
+                        except BotUnavailable:
+                            log.error("Rasa at %s keeps %s: could not restore %s",
+                                      done.base_url, path.name, previous)
+                raise
+        return time.monotonic() - started
+
+    @staticmethod
+    def _put(client: httpx.Client, path: Path) -> None:
         try:
-            response = self.client.put("/model", json={"model_file": str(path)})
+            response = client.put("/model", json={"model_file": str(path)})
         except httpx.HTTPError as exc:
-            raise BotUnavailable(f"Rasa did not load the model: {exc}") from exc
+            raise BotUnavailable(f"Rasa at {client.base_url} did not load the model: {exc}") from exc
         if response.status_code >= 300:
             try:
                 detail = response.json().get("message") or response.text
             except ValueError:
                 detail = response.text
-            raise BotUnavailable(f"Rasa refused the model ({response.status_code}): {detail[:500]}")
-        return time.monotonic() - started
+            raise BotUnavailable(f"Rasa at {client.base_url} refused the model "
+                                 f"({response.status_code}): {detail[:500]}")
 
 
 class Registry:
@@ -161,9 +188,6 @@ class Registry:
             reviewed = model.reviewed
         try:
             seconds = self.rasa.load(path)
-            status = self.rasa.status() or {}
-            if Path(status.get("model_file") or "").name != path.name:
-                raise BotUnavailable(f"Rasa reports {status.get('model_file')!r} after loading {path.name}")
         except BotUnavailable as exc:
             with session_scope(self.sessions) as session:
                 session.add(NluActivation(model_id=model_id, previous_model_id=previous_id, action=action,

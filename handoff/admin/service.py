@@ -34,7 +34,8 @@ class Admin:
         self.sessions, self.settings = sessions, settings
         self.protected = ProtectedTexts(shared_eval_dir=Path(settings.nlu_shared_eval_dir),
                                         heldout=Path(settings.nlu_heldout))
-        self.rasa = RasaModels(settings.rasa_url, settings.nlu_activation_timeout_seconds)
+        self.rasa = RasaModels(settings.rasa_url, settings.nlu_activation_timeout_seconds,
+                               settings.rasa_replica_urls)
         self.registry = Registry(sessions, settings, self.rasa)
         self.jobs = TrainingJobs(sessions, settings, self.registry, self.proposal)
         self.logger = NluLogger(sessions, tracker_url=settings.nlu_tracker_url, rasa_url=settings.rasa_url,

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     rasa_events_queue: str = "handoff.rasa_events"  # the queue name in Rasa's endpoints.yml
     rasa_events_retry_seconds: float = 5.0  # waiting while another replica consumes, or no broker
     rasa_timeout_seconds: float = 8.0
+    # Production: every Rasa replica's own URL (JSON list), so an admin's model activation
+    # reaches each of them; turns still go to rasa_url (the load balancer).
+    rasa_replica_urls: list[str] = []
     # Signs staff access tokens.
     secret_key: str = DEV_SECRET
     token_ttl_minutes: int = 8 * 60

@@ -6,10 +6,13 @@ pub/sub, so every worker and replica delivers every event.
 """
 import asyncio
 import json
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 QUEUE_TOPIC = "queue"
 
@@ -34,6 +37,9 @@ class InProcessBroker:
 
     def close(self) -> None:
         """Nothing to release in-process."""
+
+    def ready(self) -> bool:
+        return True
 
     @asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[asyncio.Queue]:
@@ -62,31 +68,53 @@ class RedisBroker(InProcessBroker):
         import redis
 
         self._url = url
-        self._client = redis.Redis.from_url(url)
+        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._listener: asyncio.Task | None = None
+        self._listening = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         super().bind(loop)
         self._listener = loop.create_task(self._listen())
 
     def publish(self, topic: str, event: dict[str, Any]) -> None:
-        self._client.publish(self.CHANNEL_PREFIX + topic, json.dumps(event))
+        """Never fails the caller: the data is committed, and clients catch up by polling."""
+        import redis
+
+        try:
+            self._client.publish(self.CHANNEL_PREFIX + topic, json.dumps(event))
+        except redis.RedisError as exc:
+            log.warning("live event on %s not published (Redis: %s)", topic, exc)
+
+    def ready(self) -> bool:
+        import redis
+
+        try:
+            return bool(self._client.ping()) and self._listening
+        except redis.RedisError:
+            return False
 
     async def _listen(self) -> None:
+        """Listens for as long as the process lives, reconnecting when Redis goes away."""
         import redis.asyncio
 
-        client = redis.asyncio.Redis.from_url(self._url)
-        pubsub = client.pubsub()
-        await pubsub.psubscribe(self.CHANNEL_PREFIX + "*")
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") != "pmessage":
-                    continue
-                topic = message["channel"].decode()[len(self.CHANNEL_PREFIX):]
-                super().publish(topic, json.loads(message["data"]))
-        finally:
-            await pubsub.aclose()
-            await client.aclose()
+        while True:
+            client = redis.asyncio.Redis.from_url(self._url)
+            pubsub = client.pubsub()
+            try:
+                await pubsub.psubscribe(self.CHANNEL_PREFIX + "*")
+                self._listening = True
+                async for message in pubsub.listen():
+                    if message.get("type") != "pmessage":
+                        continue
+                    topic = message["channel"].decode()[len(self.CHANNEL_PREFIX):]
+                    super().publish(topic, json.loads(message["data"]))
+            except (redis.RedisError, OSError) as exc:
+                log.warning("Redis pub/sub lost (%s); reconnecting in 1 s", exc)
+            finally:
+                self._listening = False
+                await pubsub.aclose()
+                await client.aclose()
+            await asyncio.sleep(1)
 
     def close(self) -> None:
         if self._listener is not None:

@@ -7,6 +7,7 @@ through RabbitMQ. The kill test runs last (it restarts what it killed).
 """
 import asyncio
 import json
+import shutil
 import threading
 import uuid
 
@@ -128,6 +129,34 @@ def test_turns_that_bypass_the_handoff_service_reach_its_transcript(stack, hando
     assert authors.count("customer") == 1 and authors.count("bot") == 2, authors
 
 
+def readiness(stack, index: int) -> dict:
+    return httpx.get(stack.replica_url("handoff", index) + "/readyz", timeout=10).json()
+
+
+def test_both_handoff_replicas_are_ready_and_one_consumes_rasa_events(stack):
+    states = [readiness(stack, i) for i in range(2)]
+    assert all(s["status"] == "ok" and s["checks"]["live_events"] == "ok" for s in states), states
+    assert sorted(s["checks"]["rasa_events"] for s in states) == ["consuming", "standby"], states
+
+
+def test_a_model_activation_reaches_every_rasa_replica(stack, tmp_path):
+    """What the admin console's activation does (handoff.admin.registry.RasaModels)."""
+    from handoff.admin.registry import RasaModels
+    copy = tmp_path / "bot-activation-copy.tar.gz"
+    shutil.copyfile(stack.model, copy)
+    urls = [stack.replica_url("rasa", i) for i in range(2)]
+    models = RasaModels(stack.rasa_url, 120, urls)
+    try:
+        models.load(copy)
+        for url in urls:
+            assert httpx.get(url + "/status", timeout=10).json()["model_file"].endswith(copy.name), url
+        models.load(stack.model)
+        for url in urls:
+            assert httpx.get(url + "/status", timeout=10).json()["model_file"].endswith(stack.model.name)
+    finally:
+        models.close()
+
+
 def test_killing_one_replica_of_each_tier_loses_no_conversation(stack, handoff_rows):
     """Eight customers talk through the balancer while Rasa 1, actions 1 and handoff 1 die."""
     customers = [Customer(Endpoint(stack.url)) for _ in range(8)]
@@ -173,6 +202,7 @@ def test_killing_one_replica_of_each_tier_loses_no_conversation(stack, handoff_r
                 replies = "\n".join(r["text"] for o in outcomes[cid][3:] for r in o["replies"])
                 assert "Jane Doe" in replies and "€53.40" in replies, replies
         # the surviving handoff replica took over Rasa's events
+        eventually(lambda: readiness(stack, 1)["checks"]["rasa_events"] == "consuming", timeout=30)
         sender = f"api-{uuid.uuid4().hex[:12]}"
         rasa_turn(stack.rasa_url, sender, "hello there")
         eventually(lambda: handoff_rows("select count(*) from messages where conversation_id = :c",
