@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from billing_core.db import make_engine
 
@@ -39,5 +39,9 @@ def run_migrations(context, *, metadata: MetaData, default_url: str) -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together migrate one after the other (PostgreSQL runs the
+                # whole upgrade in this transaction; the next one then finds it done).
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('alembic'))"))
             context.run_migrations()
     engine.dispose()

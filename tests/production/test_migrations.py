@@ -154,6 +154,24 @@ def test_from_empty_to_head_matches_the_models_and_downgrades(store, new_databas
         engine.dispose()
 
 
+@pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
+def test_replicas_starting_together_migrate_once(store, new_database):
+    """Three processes upgrade one empty database at the same moment (replicas starting)."""
+    url = new_database()
+    program = (f"import sys; from {store.upgrade.__module__} import upgrade; upgrade(sys.argv[1])")
+    processes = [subprocess.Popen([sys.executable, "-c", program, url], cwd=REPO,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                 for _ in range(3)]
+    outputs = [(p.wait(timeout=OLD_CODE_TIMEOUT), p.stdout.read().decode()) for p in processes]
+    assert all(code == 0 for code, _ in outputs), [out[-1500:] for code, out in outputs if code]
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) == head_of(store)
+        assert schema_differences(engine, store.metadata) == []
+    finally:
+        engine.dispose()
+
+
 # ------------------------------------------------------------------ from the previous release
 
 # Run by the previous release's code (cwd and PYTHONPATH: its extracted tree): handoff
