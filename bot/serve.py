@@ -97,8 +97,9 @@ class ProductionStores:
                               "port": tracker.port or 5432, "db": tracker.path.lstrip("/"),
                               "username": unquote(tracker.username or "postgres"),
                               "password": unquote(tracker.password or "")},
-            # ... one at a time per conversation
-            "lock_store": {"type": "redis", "url": lock.hostname, "port": lock.port or 6379,
+            # ... one turn at a time per conversation (Rasa's own Redis lock store is not
+            # atomic across replicas: bot/lock_store.py)
+            "lock_store": {"type": "bot.lock_store.AtomicRedisLockStore", "url": lock.hostname, "port": lock.port or 6379,
                            "db": int(lock.path.lstrip("/") or 0), "password": lock.password,
                            "key_prefix": self.lock_prefix},
             # every event, also of turns that never passed through the handoff service

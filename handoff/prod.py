@@ -199,7 +199,7 @@ class ProductionStack:
             stores = ProductionStores(
                 tracker_url=topology.database("rasa", "postgresql"), lock_url=f"{topology.redis_url}/1",
                 events_url=topology.rabbitmq_url, events_queue=topology.events_queue,
-                lock_prefix=topology.name)
+                lock_prefix=topology.name.replace("_", ""))  # Rasa wants it alphanumeric
             endpoints = write_endpoints(topology.folder / "endpoints.yml",
                                         action_url=f"http://127.0.0.1:{topology.actions_port}",
                                         production=stores)

@@ -46,6 +46,29 @@ def test_consecutive_turns_on_different_rasa_replicas_keep_one_dialogue(stack):
     assert "30%" in rasa_turn(second, sender, "why is my bill so high?")  # still verified
 
 
+def test_simultaneous_messages_of_one_conversation_on_both_rasa_replicas_take_turns(stack):
+    """The Redis lock store: each turn reads and writes the tracker alone, so none is lost."""
+    urls = [stack.replica_url("rasa", i) for i in range(2)]
+    sender = f"web-{uuid.uuid4().hex[:12]}"
+
+    async def pairs():
+        async with httpx.AsyncClient(timeout=60) as client:
+            for round_ in range(6):
+                await asyncio.gather(*(
+                    client.post(url + "/webhooks/rest/webhook",
+                                json={"sender": sender, "message": f"hello {round_}-{i}"})
+                    for i, url in enumerate(urls)))
+
+    asyncio.run(pairs())
+    events = httpx.get(f"{urls[0]}/conversations/{sender}/tracker", params={"include_events": "ALL"},
+                       timeout=30).json()["events"]
+    said = [e["text"] for e in events if e["event"] == "user"]
+    assert sorted(said) == sorted(f"hello {r}-{i}" for r in range(6) for i in range(2)), said
+    # every user message is answered before the next one is read
+    kinds = [e["event"] for e in events if e["event"] in ("user", "bot")]
+    assert all(kinds[i + 1] == "bot" for i, kind in enumerate(kinds) if kind == "user"), kinds
+
+
 def test_conversations_through_the_balancer_use_both_replicas_of_every_tier(stack):
     customer = Customer(Endpoint(stack.url))
     customer.say("hi")
