@@ -159,20 +159,29 @@ class Router:
         sent = 0
         with session_scope(self.sessions) as session:
             for handoff in queue.queued(session):
-                status = queue.status_of(session, handoff,
-                                         default_handle_seconds=self.settings.default_handle_seconds)
-                told = handoff.last_update_position or status.position
-                moved = status.position < told and (status.position <= 3 or told - status.position >= 2)
-                stale = handoff.last_update_at is None or now - handoff.last_update_at >= interval
-                if not (moved or stale):
+                if not self._update_due(session, handoff, now, interval):
                     continue
                 conversation = transcript.get_conversation(session, handoff.conversation_id,
                                                            for_update=True)
+                # Another replica may have sent this update while we waited for the lock.
+                session.refresh(handoff)
+                if handoff.status is not HandoffStatus.queued or \
+                        not self._update_due(session, handoff, now, interval):
+                    continue
                 message = self._queue_status_message(session, conversation, handoff,
                                                      update=True, now=now)
                 self._deliver(session, conversation, [message])
                 sent += 1
         return sent
+
+    def _update_due(self, session: Session, handoff: Handoff, now: datetime,
+                    interval: timedelta) -> bool:
+        """Moved up meaningfully since the customer was last told, or told long enough ago."""
+        status = queue.status_of(session, handoff,
+                                 default_handle_seconds=self.settings.default_handle_seconds)
+        told = handoff.last_update_position or status.position
+        moved = status.position < told and (status.position <= 3 or told - status.position >= 2)
+        return moved or handoff.last_update_at is None or now - handoff.last_update_at >= interval
 
     def _deliver(self, session: Session, conversation: Conversation, messages: list[Message]) -> None:
         """Web clients read the transcript; SMS customers get the turn as text messages."""
