@@ -20,8 +20,10 @@ MODELS = REPO / "models"
 
 
 def rasa_env(**extra: str) -> dict[str, str]:
+    # SANIC_HOST: the action server listens on loopback only (rasa-sdk's default is every
+    # interface, and it trusts the tracker it is sent)
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", SANIC_HOST="127.0.0.1")
     env.update(extra)
     return env
 

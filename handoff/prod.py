@@ -168,9 +168,13 @@ class ProductionStack:
     def prepare(self, *, say=print) -> None:
         """Databases, migrations (once, before any replica starts) and the demo data."""
         self.create_databases()
+        self._choose_ports()
         self.env = rasa_env(**load_secrets(self.topology.folder),
                             BILLING_ENVIRONMENT="production", HANDOFF_ENVIRONMENT="production",
-                            BILLING_DATABASE_URL=self.topology.database("billing"))
+                            BILLING_DATABASE_URL=self.topology.database("billing"),
+                            # what every process reading the handoff settings needs
+                            HANDOFF_PUBLIC_URL=self.url, HANDOFF_TWILIO_API_BASE_URL=self.twilio_url,
+                            HANDOFF_TWILIO_ACCOUNT_SID="AC" + "0" * 32)  # the stand-in's account
         billing = [str(APP_PYTHON), "-m", "billing_core"]
         for step in (["migrate"], ["seed", "--demo"]):
             say(f"prod: billing_core {' '.join(step)} ...")
@@ -214,9 +218,7 @@ class ProductionStack:
                               HANDOFF_RASA_REPLICA_URLS=json.dumps(
                                   [self.replica_url("rasa", i) for i in range(topology.replicas)]),
                               HANDOFF_RASA_EVENTS_URL=topology.rabbitmq_url,
-                              HANDOFF_RASA_EVENTS_QUEUE=topology.events_queue,
-                              HANDOFF_PUBLIC_URL=self.url,
-                              HANDOFF_TWILIO_API_BASE_URL=self.twilio_url))
+                              HANDOFF_RASA_EVENTS_QUEUE=topology.events_queue))
 
     def _start_tier(self, tier: str) -> None:
         with ThreadPoolExecutor(self.topology.replicas) as pool:
@@ -226,7 +228,8 @@ class ProductionStack:
     def start(self, *, say=print) -> "ProductionStack":
         if not Path(NGINX).exists():
             raise RuntimeError(f"{NGINX} is missing: run `make setup` (installs Debian's nginx)")
-        self._choose_ports()
+        if not self.ports:
+            raise RuntimeError("prepare() first")
         topology, prefix = self.topology, self.topology.folder / "nginx"
         for folder in ("tmp", "log"):
             (prefix / folder).mkdir(parents=True, exist_ok=True)

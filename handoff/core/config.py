@@ -80,6 +80,11 @@ class Settings(BaseSettings):
                 raise ValueError("HANDOFF_SECRET_KEY must be set outside the dev environment")
             if self.twilio_auth_token == DEV_TWILIO_TOKEN:
                 raise ValueError("HANDOFF_TWILIO_AUTH_TOKEN must be set outside the dev environment")
+            # their defaults are the local stand-in's: SMS would silently go nowhere
+            for name in ("twilio_account_sid", "twilio_api_base_url", "public_url"):
+                if name not in self.model_fields_set:
+                    raise ValueError(f"HANDOFF_{name.upper()} must be set outside the dev environment "
+                                     "(Twilio's API is https://api.twilio.com)")
         return self
 
 
