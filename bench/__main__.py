@@ -189,6 +189,8 @@ def print_table(report: dict) -> None:
             cpu = r.get("cpu_ms_per_turn", {})
             out.write(f"  {name:<40} {r['turns_per_s']:7.1f}  {fmt(r['p95_ms']):>7}  "
                       f"{fmt(cpu.get('Rasa server')):>17}  {fmt(cpu.get('action server')):>19}\n")
+    if report.get("production_error"):
+        out.write(f"\nProduction mode: FAILED ({report['production_error'].splitlines()[0]})\n")
     prod = report.get("production")
     if prod:
         out.write("\nProduction mode (nginx, PostgreSQL, Redis, RabbitMQ)  conc  turns/s   p50 ms   p95 ms   p99 ms  errors\n")
@@ -389,9 +391,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.ablation:
             report["ablation"] = ablation(folder, model, args, levels)
         if "production" not in skip:
-            report["production"] = production.scaling(
-                folder, model, levels=[c for c in levels if c > 1] or levels, seconds=args.seconds,
-                max_turns=args.max_turns, measured_load=measured_load, warm_up=warm_up)
+            try:  # a broken production setup must not cost the figures measured so far
+                report["production"] = production.scaling(
+                    folder, model, levels=[c for c in levels if c > 1] or levels,
+                    seconds=args.seconds, max_turns=args.max_turns,
+                    measured_load=measured_load, warm_up=warm_up)
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+                say(f"production mode failed: {exc}")
+                report["production_error"] = str(exc)[-2000:]
         if ours is not None:
             for managed in ours.processes():
                 report["processes"][managed.name] = process_facts(managed, watch)
