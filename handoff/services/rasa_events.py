@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import aio_pika
@@ -48,20 +49,34 @@ def bot_event_key(sender_id: str, event: dict[str, Any]) -> str:
 class RasaEventSink:
     """Applies Rasa events to the handoff store (synchronous; one event per transaction)."""
 
+    REMEMBERED = 10_000  # conversations whose last turn's route is known without a query
+
     def __init__(self, sessions: sessionmaker[Session], broker: InProcessBroker):
         self.sessions, self.broker = sessions, broker
+        # conversation -> did its latest user event bypass this service? (bot events of
+        # forwarded turns, most of the traffic, then need no transaction at all)
+        self._bypassed: OrderedDict[str, bool] = OrderedDict()
+
+    def _remember(self, sender_id: str, bypassed: bool) -> None:
+        self._bypassed[sender_id] = bypassed
+        self._bypassed.move_to_end(sender_id)
+        while len(self._bypassed) > self.REMEMBERED:
+            self._bypassed.popitem(last=False)
 
     def apply(self, event: dict[str, Any]) -> str:
-        """Returns what was done, for logs and tests: nlu, customer, bot or skipped."""
-        sender_id = event.get("sender_id")
-        if not isinstance(sender_id, str) or not transcript.CONVERSATION_ID.match(sender_id):
+        """Returns what was done, for logs and tests: nlu, customer, bot, duplicate or skipped."""
+        sender_id, kind = event.get("sender_id"), event.get("event")
+        if kind not in ("user", "bot") or not isinstance(sender_id, str) \
+                or not transcript.CONVERSATION_ID.match(sender_id):
+            return "skipped"  # slots, actions, session starts: nothing for the transcript
+        if kind == "bot" and (not event.get("text") or self._bypassed.get(sender_id) is False):
             return "skipped"
         with session_scope(self.sessions) as session:
-            if event.get("event") == "user":
-                return self._user(session, sender_id, event)
-            if event.get("event") == "bot" and event.get("text"):
-                return self._bot(session, sender_id, event)
-        return "skipped"
+            if kind == "user":
+                result = self._user(session, sender_id, event)
+                self._remember(sender_id, result in ("customer", "duplicate"))
+                return result
+            return self._bot(session, sender_id, event)
 
     def _user(self, session: Session, sender_id: str, event: dict[str, Any]) -> str:
         metadata = event.get("metadata") or {}
@@ -79,7 +94,7 @@ class RasaEventSink:
             return "nlu"
         key = f"user:{event.get('message_id') or bot_event_key(sender_id, event)[4:]}"[:64]
         if session.scalar(select(Message.id).where(Message.event_key == key)) is not None:
-            return "skipped"
+            return "duplicate"  # redelivered: its answers may still be missing
         conversation = transcript.get_or_create(session, sender_id, channel=DIRECT_CHANNEL)
         message = transcript.append(session, conversation, author=Author.customer,
                                     text=str(event.get("text") or ""), broker=self.broker)
