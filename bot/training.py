@@ -15,13 +15,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
-MODEL_INPUTS = ("config.yml", "bot/domain", "bot/data", "bot/language.py")
+MODEL_INPUTS = ("config.yml", "bot/domain", "bot/data", "bot/language.py", "bot/nlu_components")
 MODELS = REPO / "models"
 
 
 def rasa_env(**extra: str) -> dict[str, str]:
+    # The repo first; extra entries of an inherited PYTHONPATH are kept after it.
+    extra_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(REPO)]
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+               PYTHONPATH=os.pathsep.join([str(REPO), *extra_path]), TF_CPP_MIN_LOG_LEVEL="2")
     env.update(extra)
     return env
 
@@ -32,7 +34,7 @@ def fingerprint(root: Path = REPO) -> str:
         path = root / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
-            if file.is_file():
+            if file.is_file() and "__pycache__" not in file.parts:
                 digest.update(str(file.relative_to(root)).encode())
                 digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
