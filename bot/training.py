@@ -15,7 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
-MODEL_INPUTS = ("config.yml", "bot/domain", "bot/data", "bot/language.py")
+MODEL_INPUTS = ("config.yml", "bot/domain", "bot/data", "bot/language.py", "bot/nlu_components")
 MODELS = REPO / "models"
 
 
@@ -34,7 +34,7 @@ def fingerprint(root: Path = REPO) -> str:
         path = root / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
-            if file.is_file():
+            if file.is_file() and "__pycache__" not in file.parts:
                 digest.update(str(file.relative_to(root)).encode())
                 digest.update(file.read_bytes())
     return digest.hexdigest()[:16]

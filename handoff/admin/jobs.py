@@ -244,6 +244,8 @@ class TrainingJobs:
         for lang, text in reviewed.items():
             (target / f"{lang}.yml").write_text(text, encoding="utf-8")
         shutil.copyfile(REPO / "bot" / "language.py", workspace / "bot" / "language.py")
+        shutil.copytree(REPO / "bot" / "nlu_components", workspace / "bot" / "nlu_components",
+                        ignore=shutil.ignore_patterns("__pycache__"))
         return config
 
     @staticmethod

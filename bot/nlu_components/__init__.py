@@ -1,0 +1,1 @@
+"""Custom Rasa 3.6 NLU components (referenced from config.yml by module path)."""
