@@ -175,6 +175,22 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     return count
 
 
+class ActionRephraseInForm(Action):
+    """An unclear answer while a form asks: rephrase, and from the second one in a row also
+    the way to a person (the form goes on; "talk to a person" works at any moment)."""
+
+    def name(self) -> str:
+        return "action_rephrase_in_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if consecutive_fallbacks(tracker) >= 2:
+            dispatcher.utter_message(response="utter_rephrase_or_person")
+        else:
+            dispatcher.utter_message(response="utter_rephrase")
+        return []
+
+
 class ActionClarify(Action):
     """Two-stage fallback: first suggest what the customer may have meant, then offer a person."""
 

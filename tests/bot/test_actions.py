@@ -10,7 +10,7 @@ from billing_core.config import get_settings
 from bot.actions.arrangements import parse_arrangement_choice
 from bot.actions.billing import ActionExplainBill, ActionShowBalance
 from bot.actions.db import session_factory
-from bot.actions.dialogue import ActionClarify, ActionConfirm
+from bot.actions.dialogue import ActionClarify, ActionConfirm, ActionRephraseInForm
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import ValidateVerifyForm
 from bot.language import detect_language
@@ -149,6 +149,17 @@ def test_unclear_twice_offers_a_person():
                                                       intent="nlu_fallback"))
     assert responses(dispatcher) == ["utter_fallback_offer_person"]
     assert {"event": "slot", "timestamp": None, "name": "awaiting", "value": "confirm"} in events
+
+
+def test_unclear_answers_during_a_form_offer_a_person_from_the_second_one():
+    fallback = {"event": "user", "text": "hmm no idea", "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    answer = {"event": "user", "text": "10000001", "parse_data": {"intent": {"name": "inform"}}}
+    for events, expected in (([fallback], "utter_rephrase"),
+                             ([fallback, answer, fallback], "utter_rephrase"),
+                             ([answer, fallback, fallback], "utter_rephrase_or_person")):
+        dispatcher = CollectingDispatcher()
+        assert run(ActionRephraseInForm(), dispatcher, tracker(events=events, intent="nlu_fallback")) == []
+        assert responses(dispatcher) == [expected]
 
 
 def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
