@@ -1,6 +1,8 @@
 """Session start (channel metadata), the verification form, and resuming the question."""
 import asyncio
+import math
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -68,14 +70,29 @@ class ActionRememberRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
-        events = [SlotSet("verification_locked", False)]
+        events = []
         if intent in ACCOUNT_ACTIONS:
             events.append(SlotSet("pending_request", intent))
             if intent == "cancel_service":
                 events.append(SlotSet("churn_risk", True))
+        minutes = minutes_locked(tracker.get_slot("locked_until"))
+        if minutes:  # still locked: say so now instead of asking for the details again
+            dispatcher.utter_message(response="utter_verification_locked", minutes=minutes)
+            return events + [SlotSet("verification_locked", True)]
+        events += [SlotSet("verification_locked", False), SlotSet("locked_until", None)]
         if tracker.active_loop_name != "verify_form":
             dispatcher.utter_message(response="utter_verify_first")
         return events
+
+
+def minutes_locked(locked_until: str | None, now: datetime | None = None) -> int:
+    """Whole minutes (at least 1) until a lockout this conversation met ends; 0 when over."""
+    try:
+        until = datetime.fromisoformat(str(locked_until))
+    except ValueError:
+        return 0
+    left = (until - (now or datetime.now(timezone.utc))).total_seconds()
+    return max(1, math.ceil(left / 60)) if left > 0 else 0
 
 
 def classify_second_factor(text: str) -> tuple[str, str] | None:
@@ -135,10 +152,11 @@ class ValidateVerifyForm(FormValidationAction):
         # Keep an account number that the sender's phone chose; forget a typed one.
         keep_number = number if number == phone_account else None
         if result.status is VerificationStatus.locked:
+            until = result.locked_until or datetime.now(timezone.utc) + LOCKOUT
             dispatcher.utter_message(response="utter_verification_locked",
-                                     minutes=int(LOCKOUT.total_seconds() // 60))
+                                     minutes=minutes_locked(until.isoformat()))
             return {"second_factor": None, "account_number": keep_number,
-                    "verification_locked": True}
+                    "verification_locked": True, "locked_until": until.isoformat()}
         dispatcher.utter_message(response="utter_verification_failed",
                                  attempts_left=result.attempts_left)
         return {"second_factor": None, "account_number": keep_number}

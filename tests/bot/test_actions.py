@@ -12,7 +12,7 @@ from bot.actions.billing import ActionExplainBill, ActionShowBalance
 from bot.actions.db import session_factory
 from bot.actions.dialogue import ActionClarify, ActionConfirm, ActionRephraseInForm
 from bot.actions.handoff import ActionHandoff
-from bot.actions.verification import ValidateVerifyForm
+from bot.actions.verification import ActionRememberRequest, ValidateVerifyForm
 from bot.language import detect_language
 
 
@@ -149,6 +149,23 @@ def test_unclear_twice_offers_a_person():
                                                       intent="nlu_fallback"))
     assert responses(dispatcher) == ["utter_fallback_offer_person"]
     assert {"event": "slot", "timestamp": None, "name": "awaiting", "value": "confirm"} in events
+
+
+def test_a_question_during_a_lockout_is_answered_with_the_lock_not_with_the_form():
+    from datetime import datetime, timedelta, timezone
+    later = (datetime.now(timezone.utc) + timedelta(minutes=9, seconds=30)).isoformat()
+    dispatcher = CollectingDispatcher()
+    events = run(ActionRememberRequest(), dispatcher,
+                 tracker(slots={"locked_until": later}, intent="ask_balance"))
+    assert responses(dispatcher) == ["utter_verification_locked"]
+    assert dispatcher.messages[0]["minutes"] == 10
+    assert {"event": "slot", "timestamp": None, "name": "verification_locked", "value": True} in events
+    over = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    dispatcher = CollectingDispatcher()
+    events = run(ActionRememberRequest(), dispatcher,
+                 tracker(slots={"locked_until": over}, intent="ask_balance"))
+    assert responses(dispatcher) == ["utter_verify_first"]
+    assert {"event": "slot", "timestamp": None, "name": "locked_until", "value": None} in events
 
 
 def test_unclear_answers_during_a_form_offer_a_person_from_the_second_one():
