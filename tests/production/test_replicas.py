@@ -16,6 +16,7 @@ import pytest
 import websockets
 
 from tests.handoff.page_fixtures import Customer, Staff
+from tests.handoff.test_replicas import next_event
 from tests.production.conftest import Endpoint, eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rasa, pytest.mark.slow]
@@ -82,15 +83,6 @@ def test_conversations_through_the_balancer_use_both_replicas_of_every_tier(stac
                              ("actions", topology.actions_port, "/webhook")):
         expected = {f"127.0.0.1:{p}" for p in stack.ports[tier]}
         assert served_by(stack, port, path) == expected, tier
-
-
-async def next_event(socket, kind: str, timeout: float = 20) -> dict:
-    async def wait():
-        while True:
-            event = json.loads(await socket.recv())
-            if event.get("type") == kind:
-                return event
-    return await asyncio.wait_for(wait(), timeout)
 
 
 def test_an_agent_on_one_handoff_replica_talks_live_with_a_customer_on_the_other(stack, staff_password):
