@@ -24,6 +24,8 @@ import psycopg
 from bot.serve import (APP_PYTHON, ProductionStores, Server, free_port, start, start_rasa_server,
                        write_endpoints)
 from bot.training import REPO, current_model, rasa_env
+from handoff.admin.registry import deployed_model
+from handoff.core.config import Settings
 
 NGINX = "/usr/sbin/nginx"
 TIERS = ("actions", "rasa", "handoff")
@@ -207,7 +209,11 @@ class ProductionStack:
             endpoints = write_endpoints(topology.folder / "endpoints.yml",
                                         action_url=f"http://127.0.0.1:{topology.actions_port}",
                                         production=stores)
-            return start_rasa_server(model=self.model, endpoints=endpoints,
+            # a replica (re)starting runs what an admin activated since, like the others
+            models_dir = self.env.get("HANDOFF_NLU_MODELS_DIR") or \
+                Settings.model_fields["nlu_models_dir"].default
+            model = deployed_model(Path(models_dir)) or self.model
+            return start_rasa_server(model=model, endpoints=endpoints,
                                      log_dir=logs / f"rasa-{index + 1}", port=port)
         return start(f"handoff service {index + 1}",
                      [str(APP_PYTHON), "-m", "handoff", "--port", str(port)],
