@@ -124,9 +124,13 @@ def write_endpoints(path: Path, *, action_url: str, tracker_db: Path | None = No
     return path
 
 
-def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path, port: int | None = None) -> Server:
+def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path, port: int | None = None,
+                      token: str | None = None) -> Server:
+    """`token`: Rasa's HTTP API then answers only requests that carry it (`?token=`)."""
     port = port or free_port()
+    auth = ["--auth-token", token] if token else []
     return start("Rasa server",
-                 [*RASA_RUN, "run", "-i", "127.0.0.1", "-p", str(port), "--enable-api",
+                 [*RASA_RUN, "run", "-i", "127.0.0.1", "-p", str(port), "--enable-api", *auth,
                   "-m", str(model), "--endpoints", str(endpoints)],
-                 health="/status", port=port, log=log_dir / "rasa.log", env=rasa_env())
+                 health=f"/status?token={token}" if token else "/status", port=port,
+                 log=log_dir / "rasa.log", env=rasa_env())

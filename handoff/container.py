@@ -47,7 +47,7 @@ class Container:
         sessions = make_session_factory(make_engine(settings.database_url))
         billing = make_session_factory(make_engine(billing_settings().database_url))
         broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token)
         metrics = Metrics()
         router = Router(sessions=sessions, rasa=rasa, broker=broker, settings=settings,
                         render_sms=render_sms, metrics=metrics)

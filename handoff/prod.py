@@ -115,14 +115,17 @@ http {{
 def load_secrets(folder: Path) -> dict[str, str]:
     """Secrets of this installation, made once and kept (0600): tokens survive a restart."""
     path = folder / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
+    kept = json.loads(path.read_text()) if path.exists() else {}
     values = {"HANDOFF_SECRET_KEY": secrets.token_urlsafe(32),
+              "HANDOFF_RASA_TOKEN": secrets.token_urlsafe(24),  # Rasa's HTTP API
               "HANDOFF_TWILIO_AUTH_TOKEN": secrets.token_hex(16),
               "BILLING_SECRET_KEY": secrets.token_urlsafe(32),
               # the demo staff's password (the demo seed refuses a default outside dev)
               "BILLING_DEMO_STAFF_PASSWORD": os.environ.get("BILLING_DEMO_STAFF_PASSWORD")
               or secrets.token_urlsafe(9)}
+    if kept.keys() >= values.keys():
+        return kept
+    values.update(kept)  # a secret added in a later version joins the kept ones
     folder.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(json.dumps(values, indent=2))
@@ -213,7 +216,7 @@ class ProductionStack:
             models_dir = self.env.get("HANDOFF_NLU_MODELS_DIR") or \
                 Settings.model_fields["nlu_models_dir"].default
             model = deployed_model(Path(models_dir)) or self.model
-            return start_rasa_server(model=model, endpoints=endpoints,
+            return start_rasa_server(model=model, endpoints=endpoints, token=self.env["HANDOFF_RASA_TOKEN"],
                                      log_dir=logs / f"rasa-{index + 1}", port=port)
         return start(f"handoff service {index + 1}",
                      [str(APP_PYTHON), "-m", "handoff", "--port", str(port)],

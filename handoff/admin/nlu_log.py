@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.db import session_scope, utcnow
 from handoff.models import Author, Message, NluCursor
+from handoff.services.rasa import rasa_http
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,13 @@ def match(pending: list[Message], event_text: str, at: datetime | None) -> Messa
 
 class NluLogger:
     def __init__(self, sessions: sessionmaker[Session], *, tracker_url: str | None, rasa_url: str,
-                 parse_after_seconds: float = 30.0, events_consumed: bool = False):
+                 rasa_token: str | None = None, parse_after_seconds: float = 30.0,
+                 events_consumed: bool = False):
         self.sessions = sessions
         self.engine = tracker_engine(tracker_url) if tracker_url else None
         self.events_consumed = events_consumed  # results arrive through Rasa's event broker
         self.parse_after = timedelta(seconds=parse_after_seconds) if parse_after_seconds > 0 else None
-        self.rasa = httpx.Client(base_url=rasa_url, timeout=10)
+        self.rasa = rasa_http(rasa_url, 10, rasa_token)
         self._warned = False
         self._last: int | None = None
 

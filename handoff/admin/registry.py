@@ -27,6 +27,7 @@ from bot.training import REPO
 from handoff.admin.dataset import current_files, write_reviewed
 from handoff.errors import BotUnavailable, Conflict, HandoffError, NotFound
 from handoff.models import NluActivation, NluModel
+from handoff.services.rasa import rasa_http
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ class RasaModels:
     """Rasa's HTTP API for its model: the Rasa URL, or each replica when there are several
     (production mode: a load balancer would pass a model change to one replica only)."""
 
-    def __init__(self, url: str, timeout: float, replica_urls: list[str] | None = None):
-        self.clients = [httpx.Client(base_url=u, timeout=timeout) for u in (replica_urls or [url])]
+    def __init__(self, url: str, timeout: float, replica_urls: list[str] | None = None,
+                 token: str | None = None):
+        self.clients = [rasa_http(u, timeout, token) for u in (replica_urls or [url])]
 
     def close(self) -> None:
         for client in self.clients:

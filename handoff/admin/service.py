@@ -35,10 +35,11 @@ class Admin:
         self.protected = ProtectedTexts(shared_eval_dir=Path(settings.nlu_shared_eval_dir),
                                         heldout=Path(settings.nlu_heldout))
         self.rasa = RasaModels(settings.rasa_url, settings.nlu_activation_timeout_seconds,
-                               settings.rasa_replica_urls)
+                               settings.rasa_replica_urls, settings.rasa_token)
         self.registry = Registry(sessions, settings, self.rasa)
         self.jobs = TrainingJobs(sessions, settings, self.registry, self.proposal)
         self.logger = NluLogger(sessions, tracker_url=settings.nlu_tracker_url, rasa_url=settings.rasa_url,
+                                rasa_token=settings.rasa_token,
                                 parse_after_seconds=settings.nlu_parse_after_seconds,
                                 events_consumed=settings.rasa_events_url is not None)
         self.reviewed_dir = Path(settings.nlu_reviewed_dir)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Production: every Rasa replica's own URL (JSON list), so an admin's model activation
     # reaches each of them; turns still go to rasa_url (the load balancer).
     rasa_replica_urls: list[str] = []
+    # Rasa's HTTP API token (`rasa run --auth-token`): its tracker and model endpoints can set
+    # any conversation's slots, so production runs them with one. Unset: no token is sent.
+    rasa_token: str | None = None
     # Signs staff access tokens.
     secret_key: str = DEV_SECRET
     token_ttl_minutes: int = 8 * 60

@@ -16,9 +16,14 @@ class BotTurn:
     handoff_packet: dict[str, Any] | None = None
 
 
+def rasa_http(base_url: str, timeout: float, token: str | None) -> httpx.Client:
+    """A client of Rasa's HTTP API; with a token, every request carries it (`?token=`)."""
+    return httpx.Client(base_url=base_url, timeout=timeout, params={"token": token} if token else None)
+
+
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float):
-        self._client = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(self, base_url: str, timeout: float, token: str | None = None):
+        self._client = rasa_http(base_url, timeout, token)
 
     def close(self) -> None:
         self._client.close()

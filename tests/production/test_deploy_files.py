@@ -309,7 +309,7 @@ def test_the_lock_store_is_the_projects_and_importable():
         assert importlib.util.find_spec(kind.rpartition(".")[0]) is not None, kind
         unit = (DEPLOY / "systemd" / "billing-rasa@.service").read_text()
         assert "PYTHONPATH=/opt/billing-bot" in unit and "WorkingDirectory=/opt/billing-bot" in unit
-        helm_env = {e["name"]: e["value"] for e in load_all(HELM_VALUES)[0]["extraEnv"]}
+        helm_env = {e["name"]: e.get("value") for e in load_all(HELM_VALUES)[0]["extraEnv"]}
         assert helm_env.get("PYTHONPATH"), "the Rasa pods must import the lock store"
 
 
@@ -339,7 +339,12 @@ def test_helm_values_configure_the_same_stores_and_queue():
     queue = k8s_object("ConfigMap", "billing-bot-config")["data"]["HANDOFF_RASA_EVENTS_QUEUE"]
     assert broker["queues"] == [queue] == [env_example()["HANDOFF_RASA_EVENTS_QUEUE"]]
     assert "rest" in values["applicationSettings"]["credentials"]["additionalChannelCredentials"]
-    assert "--enable-api" in values["args"] and "--auth-token" not in values["args"]
+    # the API's token is the handoff service's, from its Secret
+    args = values["args"]
+    assert "--enable-api" in args and args[args.index("--auth-token") + 1] == "$(HANDOFF_RASA_TOKEN)"
+    token_env = {e["name"]: e for e in values["extraEnv"]}["HANDOFF_RASA_TOKEN"]
+    assert token_env["valueFrom"]["secretKeyRef"] == {"name": "billing-bot-handoff",
+                                                       "key": "HANDOFF_RASA_TOKEN"}
     assert not values["postgresql"]["install"] and values["postgresql"]["external"]["enabled"]
     assert not values["redis"]["install"] and not values["rabbitmq"]["install"]
     action_url = urlsplit(values["rasa-action-server"]["external"]["url"])

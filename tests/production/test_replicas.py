@@ -61,7 +61,8 @@ def test_simultaneous_messages_of_one_conversation_on_both_rasa_replicas_take_tu
                     for i, url in enumerate(urls)))
 
     asyncio.run(pairs())
-    events = httpx.get(f"{urls[0]}/conversations/{sender}/tracker", params={"include_events": "ALL"},
+    events = httpx.get(f"{urls[0]}/conversations/{sender}/tracker",
+                       params={"include_events": "ALL", "token": stack.env["HANDOFF_RASA_TOKEN"]},
                        timeout=30).json()["events"]
     said = [e["text"] for e in events if e["event"] == "user"]
     assert sorted(said) == sorted(f"hello {r}-{i}" for r in range(6) for i in range(2)), said
@@ -115,6 +116,10 @@ def test_an_agent_on_one_handoff_replica_talks_live_with_a_customer_on_the_other
         lines = httpx.get(f"{customer_side.url}/api/chat/{customer.conversation_id}/messages",
                           timeout=10).json()["messages"]
         assert lines[-1]["author"] == "agent" and lines[-1]["text"].startswith("Yes, I am here")
+        # the handoff paused the bot through Rasa's API (with its token)
+        tracker = httpx.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker",
+                            params={"token": stack.env["HANDOFF_RASA_TOKEN"]}, timeout=10).json()
+        assert tracker["paused"] is True
     finally:
         agent.close()
 
@@ -154,20 +159,35 @@ def test_both_handoff_replicas_are_ready_and_one_consumes_rasa_events(stack):
     assert sorted(s["checks"]["rasa_events"] for s in states) == ["consuming", "standby"], states
 
 
+def test_rasa_api_refuses_requests_without_the_token(stack):
+    """Its tracker API could set any conversation's slots (`verified_account`)."""
+    sender = f"web-{uuid.uuid4().hex[:12]}"
+    for url in (stack.rasa_url, stack.replica_url("rasa", 0)):
+        assert httpx.get(url + "/status", timeout=10).status_code == 401
+        forged = httpx.post(f"{url}/conversations/{sender}/tracker/events", timeout=10,
+                            json=[{"event": "slot", "name": "verified_account", "value": "10000001"}])
+        assert forged.status_code == 401
+        wrong = httpx.get(url + "/status", params={"token": "guess"}, timeout=10)
+        assert wrong.status_code == 401
+
+
 def test_a_model_activation_reaches_every_rasa_replica(stack, tmp_path):
     """What the admin console's activation does (handoff.admin.registry.RasaModels)."""
     from handoff.admin.registry import RasaModels
     copy = tmp_path / "bot-activation-copy.tar.gz"
     shutil.copyfile(stack.model, copy)
     urls = [stack.replica_url("rasa", i) for i in range(2)]
-    models = RasaModels(stack.rasa_url, 120, urls)
+    token = stack.env["HANDOFF_RASA_TOKEN"]
+    models = RasaModels(stack.rasa_url, 120, urls, token)
     try:
         models.load(copy)
         for url in urls:
-            assert httpx.get(url + "/status", timeout=10).json()["model_file"].endswith(copy.name), url
+            status = httpx.get(url + "/status", params={"token": token}, timeout=10).json()
+            assert status["model_file"].endswith(copy.name), url
         models.load(stack.model)
         for url in urls:
-            assert httpx.get(url + "/status", timeout=10).json()["model_file"].endswith(stack.model.name)
+            status = httpx.get(url + "/status", params={"token": token}, timeout=10).json()
+            assert status["model_file"].endswith(stack.model.name)
     finally:
         models.close()
 
