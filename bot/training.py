@@ -40,6 +40,20 @@ def fingerprint(root: Path = REPO) -> str:
     return digest.hexdigest()[:16]
 
 
+def run_logged(command: list[str], progress: Callable[[str], None] | None = None,
+               **env: str) -> tuple[int, str]:
+    """Run a command from the repo with `rasa_env`; each output line goes to `progress` as it
+    comes. Returns the exit code and the whole output."""
+    process = subprocess.Popen(command, cwd=REPO, env=rasa_env(**{"PYTHONUNBUFFERED": "1", **env}), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if progress is not None:
+            progress(line.rstrip("\n"))
+    return process.wait(), "".join(lines)
+
+
 def train(*, config: Path = REPO / "config.yml", out: Path = MODELS, name: str,
           quiet: bool = False, data: Path = REPO / "bot" / "data",
           domain: Path = REPO / "bot" / "domain",
@@ -54,15 +68,7 @@ def train(*, config: Path = REPO / "config.yml", out: Path = MODELS, name: str,
                "--data", str(data), "--out", str(out), "--fixed-model-name", name]
     started = time.monotonic()
     sys.stderr.write(f"train: {name} with {config.name} ...\n")
-    process = subprocess.Popen(command, cwd=REPO, env=rasa_env(**(env or {})), text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if progress is not None:
-            progress(line.rstrip("\n"))
-    returncode = process.wait()
-    output = "".join(lines)
+    returncode, output = run_logged(command, progress, **(env or {}))
     if returncode != 0:
         raise RuntimeError(f"rasa train failed:\n{output[-4000:]}")
     if not quiet:

@@ -15,14 +15,13 @@ without a live model to compare with. Activating a "worse" model needs an overri
 import hashlib
 import json
 import re
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.nlu_eval import OUT_OF_SCOPE, normalise, read_examples, score
-from bot.training import RASA, REPO, rasa_env
+from bot.training import RASA, REPO, run_logged
 
 RASA_PYTHON = REPO / ".venv-rasa" / "bin" / "python"
 STORIES = REPO / "bot" / "tests"
@@ -57,17 +56,6 @@ def eval_data(settings) -> EvalData:
         for path in sorted(folder.glob(settings.nlu_shared_eval_glob)):
             sets[f"shared:{path.stem}"] = path
     return EvalData(sets, settings.nlu_eval_actions_url)
-
-
-def run_logged(command: list[str], progress: Progress | None, **env: str) -> tuple[int, str]:
-    process = subprocess.Popen(command, cwd=REPO, env=rasa_env(PYTHONUNBUFFERED="1", **env), text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if progress is not None:
-            progress(line.rstrip("\n"))
-    return process.wait(), "".join(lines)
 
 
 def parse_with_models(spec: dict, folder: Path, progress: Progress | None) -> dict:

@@ -197,8 +197,7 @@ class TrainingJobs:
             started = time.monotonic()
             model = train(config=config, data=workspace / "bot" / "data", domain=workspace / "bot" / "domain",
                           out=self.models_dir, name=name, quiet=True, progress=progress.training_line,
-                          env={"RASA_CACHE_DIRECTORY": str(self.models_dir / ".rasa-cache"),
-                               "PYTHONUNBUFFERED": "1"})
+                          env={"RASA_CACHE_DIRECTORY": str(self.models_dir / ".rasa-cache")})
             train_seconds = round(time.monotonic() - started, 1)
             with session_scope(self.sessions) as session:
                 row = session.get(NluModel, model_id)

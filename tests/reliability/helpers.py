@@ -6,21 +6,15 @@ import time
 import uuid
 
 import httpx
-from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from bench.stack import SERVICE_NUMBER, STAFF_PASSWORD, TWILIO_SID, TWILIO_TOKEN, Stack
+from tests.handoff.page_fixtures import billing_rows
 
 AMOUNT = "€"
 
 
-def rows(database_url: str, sql: str, **params) -> list:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params))
-    finally:
-        engine.dispose()
+rows = billing_rows  # plain SQL on any of the stack's databases
 
 
 class Web:
