@@ -3,9 +3,11 @@
 Used by `make demo` (handoff.demo) and by the tests, so both run the same way.
 """
 import json
+import os
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,6 +20,8 @@ APP_PYTHON = REPO / ".venv-app" / "bin" / "python"
 # `rasa` plus the project's server-side fix (bot/rasa_run.py: action responses validated
 # without re-checking the schema on every call, 62% of Rasa's CPU under load before).
 RASA_RUN = [str(REPO / ".venv-rasa" / "bin" / "python"), "-m", "bot.rasa_run"]
+# Rasa's SQL tracker store keeping each conversation's tracker between turns (bot/tracker_store.py)
+TRACKER_STORE = "bot.tracker_store.CachedSQLTrackerStore"
 
 
 def free_port() -> int:
@@ -93,7 +97,7 @@ class ProductionStores:
         tracker, lock, events = (urlsplit(u) for u in (self.tracker_url, self.lock_url, self.events_url))
         return {
             # several Rasa replicas read and write one conversation's tracker here
-            "tracker_store": {"type": "SQL", "dialect": "postgresql", "url": tracker.hostname,
+            "tracker_store": {"type": TRACKER_STORE, "dialect": "postgresql", "url": tracker.hostname,
                               "port": tracker.port or 5432, "db": tracker.path.lstrip("/"),
                               "username": unquote(tracker.username or "postgres"),
                               "password": unquote(tracker.password or "")},
@@ -111,21 +115,24 @@ class ProductionStores:
 
 
 def write_endpoints(path: Path, *, action_url: str, tracker_db: Path | None = None,
-                    production: ProductionStores | None = None) -> Path:
+                    production: ProductionStores | None = None, tracker_store: str = TRACKER_STORE) -> Path:
     """Rasa's endpoints: the action server, and either the embedded default (an SQLite tracker
-    store, in-memory locks, no event broker) or the production stores."""
-    endpoints: dict = {"action_endpoint": {"url": f"{action_url}/webhook"}}
+    store, in-memory locks, no event broker) or the production stores. `tracker_store`: the
+    SQLite store's class (the bench compares it with Rasa's own, `SQL`)."""
+    # selective domain: the domain (28 KB of JSON) goes only to the actions that read it,
+    # those marked `send_domain: true` in bot/domain (the form validator)
+    endpoints: dict = {"action_endpoint": {"url": f"{action_url}/webhook", "enable_selective_domain": True}}
     if production is not None:
         endpoints.update(production.endpoints())
     elif tracker_db is not None:
-        endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)}
+        endpoints["tracker_store"] = {"type": tracker_store, "dialect": "sqlite", "db": str(tracker_db)}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(endpoints, indent=2) + "\n")  # JSON is YAML
     return path
 
 
 def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path, port: int | None = None,
-                      token: str | None = None) -> Server:
+                      token: str | None = None, log_name: str = "rasa.log") -> Server:
     """`token`: Rasa's HTTP API then answers only requests that carry it (`?token=`)."""
     port = port or free_port()
     auth = ["--auth-token", token] if token else []
@@ -133,4 +140,46 @@ def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path, port: int 
                  [*RASA_RUN, "run", "-i", "127.0.0.1", "-p", str(port), "--enable-api", *auth,
                   "-m", str(model), "--endpoints", str(endpoints)],
                  health=f"/status?token={token}" if token else "/status", port=port,
-                 log=log_dir / "rasa.log", env=rasa_env())
+                 log=log_dir / log_name, env=rasa_env())
+
+
+def rasa_processes() -> int:
+    """How many Rasa servers the embedded default runs (`RASA_PROCESSES`, default 2).
+
+    One Rasa server handles every message on one event loop (one core); the handoff service
+    sends each conversation to the same one of them (HANDOFF_RASA_STICKY), so they need no
+    shared lock store and keep their conversations' trackers in memory.
+    """
+    value = os.environ.get("RASA_PROCESSES", "2")
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"RASA_PROCESSES must be a whole number >= 1, not {value!r}")
+    return int(value)
+
+
+def sticky_rasa_env(urls: list[str]) -> dict[str, str]:
+    """The handoff service's settings for these Rasa servers (the first one answers the rest)."""
+    env = {"HANDOFF_RASA_URL": urls[0]}
+    if len(urls) > 1:
+        env.update(HANDOFF_RASA_REPLICA_URLS=json.dumps(urls), HANDOFF_RASA_STICKY="true")
+    return env
+
+
+def start_rasa_servers(*, model: Path, endpoints: Path, log_dir: Path, ports: list[int]) -> list[Server]:
+    """The embedded default's Rasa servers, started side by side (rasa.log, rasa-2.log, ...)."""
+    def one(index: int) -> Server:
+        return start_rasa_server(model=model, endpoints=endpoints, log_dir=log_dir, port=ports[index],
+                                 log_name="rasa.log" if index == 0 else f"rasa-{index + 1}.log")
+
+    with ThreadPoolExecutor(len(ports)) as pool:
+        futures = [pool.submit(one, index) for index in range(len(ports))]
+        servers, errors = [], []
+        for future in futures:
+            try:
+                servers.append(future.result())
+            except RuntimeError as exc:
+                errors.append(exc)
+    if errors:
+        for server in servers:
+            server.stop()
+        raise errors[0]
+    return servers

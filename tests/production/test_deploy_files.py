@@ -317,7 +317,7 @@ def test_systemd_rasa_endpoints_match_production_stores():
     ours, reference = load_all(RASA_ENDPOINTS)[0], reference_endpoints()
     for store in ("tracker_store", "lock_store", "event_broker"):
         assert set(ours[store]) == set(reference[store]), store
-    assert ours["tracker_store"]["type"].lower() == "sql"
+    assert ours["tracker_store"]["type"] == reference["tracker_store"]["type"]
     assert ours["tracker_store"]["dialect"] == "postgresql"
     assert ours["lock_store"]["type"] == reference["lock_store"]["type"]
     assert ours["lock_store"]["db"] == 1 and ours["lock_store"]["key_prefix"].isalnum()
@@ -332,7 +332,8 @@ def test_helm_values_configure_the_same_stores_and_queue():
     values = load_all(HELM_VALUES)[0]
     endpoints = values["applicationSettings"]["endpoints"]
     tracker, lock, broker = endpoints["trackerStore"], endpoints["lockStore"], endpoints["eventBroker"]
-    assert tracker["enabled"] and tracker["type"].lower() == "sql" and tracker["dialect"] == "postgresql"
+    assert tracker["enabled"] and tracker["type"] == reference_endpoints()["tracker_store"]["type"]
+    assert tracker["dialect"] == "postgresql"
     assert lock["enabled"] and lock["type"] == reference_endpoints()["lock_store"]["type"]
     assert lock["db"] == "1" and lock["key_prefix"].isalnum()
     assert broker["enabled"] and broker["type"] == "pika"
