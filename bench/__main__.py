@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -113,8 +114,12 @@ def measured_load(send, scripts, processes: list[Managed], *, concurrency: int, 
     sys.stderr.write("\r")
     summary = result.summary()
     turns = max(1, result.turns)
-    summary["cpu_ms_per_turn"] = {name: round((cpu_seconds(p.pid) - before[name]) * 1000 / turns, 1)
-                                  for p in processes if p.running and (name := p.name) in before}
+    spent: dict[str, float] = {}
+    for p in processes:
+        if p.running and p.name in before:  # "Rasa server 1", "Rasa server 2": one "Rasa server"
+            group = re.sub(r" \d+$", "", p.name)
+            spent[group] = spent.get(group, 0.0) + cpu_seconds(p.pid) - before[p.name]
+    summary["cpu_ms_per_turn"] = {name: round(seconds * 1000 / turns, 1) for name, seconds in spent.items()}
     summary["cpu_ms_per_turn"]["bench client"] = round((client_cpu() - client_before) * 1000 / turns, 1)
     if think is not None:
         summary["think_seconds"] = list(think)
@@ -287,7 +292,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="also measure each Rasa fix of bot/rasa_run.py switched off")
     parser.add_argument("--handoff-workers", type=int, default=1)
     parser.add_argument("--rasa-fixes", default=None, help="BOT_RASA_FIXES for the stack")
-    parser.add_argument("--tracker", choices=["sqlite", "memory"], default="sqlite")
+    parser.add_argument("--rasa-processes", type=int, default=2,
+                        help="Rasa servers of the stack, each conversation on one (default 2, as make demo)")
+    parser.add_argument("--tracker", choices=list(stacks.TRACKER_STORES), default="cached",
+                        help="the Rasa tracker store: cached (the project's), sql (Rasa's own), memory")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="serve this model (with --skip train; default: the current data's)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
@@ -304,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
                     "loadavg_start": round(os.getloadavg()[0], 2)},
         "settings": {"seconds": args.seconds, "concurrency": levels, "customers": args.customers,
                      "handoff_workers": args.handoff_workers, "tracker": args.tracker,
+                     "rasa_processes": args.rasa_processes,
                      "rasa_fixes": args.rasa_fixes or os.environ.get("BOT_RASA_FIXES", "all")},
         "targets_defined": TARGETS, "processes": {}, "training": {},
     }
@@ -319,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             model = train(out=folder / "models", name=f"bench-{fingerprint()}", quiet=True)
             report["training"]["this bot (config.yml, rasa train)"] = round(time.monotonic() - t0, 1)
         else:
-            model = current_model()
+            model = args.model or current_model()
         report["model"] = model.name
         if "nlu" not in skip:
             report["nlu"] = nlu.evaluate(model)
@@ -327,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         if need_stack:
             ours = stacks.build(folder / "stack", model=model, customers=args.customers,
                                 workers=args.handoff_workers, tracker=args.tracker,
+                                rasa_processes=args.rasa_processes,
                                 rasa_fixes=args.rasa_fixes)
             watch.watch(*ours.processes())
         if "baseline" not in skip and "turns" not in skip:
@@ -341,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
                 return billing_script(rng.choice(customers), rng)
 
             send_ours = load.handoff_sender(ours.public_url)
-            mine = [ours.actions, ours.rasa, ours.handoff]
+            mine = [ours.actions, *ours.rasas, ours.handoff]
             say("warming up ...")
             warm_up(send_ours, ours_scripts)
             if baseline is not None:
@@ -444,7 +456,7 @@ def ablation(folder: Path, model: Path, args, levels: list[int]) -> dict:
                 return billing_script(rng.choice(customers), rng)
 
             warm_up(send, scripts)
-            found[label] = measured_load(send, scripts, [variant.actions, variant.rasa, variant.handoff],
+            found[label] = measured_load(send, scripts, [variant.actions, *variant.rasas, variant.handoff],
                                          concurrency=concurrency, seconds=args.seconds,
                                          max_turns=args.max_turns, prefix=f"ablation {fixes}")
         finally:

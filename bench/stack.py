@@ -5,7 +5,8 @@ Everything lives in one folder (SQLite stores, endpoints, logs) and listens on f
 
     billing DB     migrated, demo seed, plus N generated customers whose factors we know
     action server  python -m rasa_sdk --actions bot.actions           (.venv-app)
-    Rasa           rasa run --enable-api, SQLite tracker store        (.venv-rasa)
+    Rasa           rasa run --enable-api, SQLite tracker store        (.venv-rasa; 2 processes,
+                   each conversation on one, as in `make demo`)
     Twilio fake    python -m handoff.twilio_fake                      (.venv-app)
     handoff        python -m handoff --workers N (migrates, then uvicorn)   (.venv-app)
 
@@ -17,11 +18,13 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bot.serve import APP_PYTHON, RASA_RUN, Server, free_port, start, write_endpoints
+from bot.serve import (APP_PYTHON, RASA_RUN, TRACKER_STORE, Server, free_port, start, sticky_rasa_env,
+                       write_endpoints)
 from bot.training import REPO, rasa_env
 
 TWILIO_SID = "AC" + "2" * 32
@@ -29,6 +32,8 @@ TWILIO_TOKEN = "bench-twilio-auth-token-" + "x" * 8
 JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123456789"
 SERVICE_NUMBER = "+3197010000000"
 STAFF_PASSWORD = "bench-staff-Pa55word"
+# --tracker: the SQLite tracker store's class (None: Rasa's in-memory store, no file)
+TRACKER_STORES = {"cached": TRACKER_STORE, "sql": "SQL", "memory": None}
 
 
 def say(message: str) -> None:
@@ -221,7 +226,7 @@ class Stack:
     handoff_url: str
     customers: list[Customer]
     actions: Managed
-    rasa: Managed
+    rasas: list[Managed]  # one conversation always talks to the same one (HANDOFF_RASA_STICKY)
     twilio: Managed
     handoff: Managed
     model: Path
@@ -231,7 +236,7 @@ class Stack:
         return self.handoff.url
 
     def processes(self) -> list[Managed]:
-        return [self.actions, self.rasa, self.twilio, self.handoff]
+        return [self.actions, *self.rasas, self.twilio, self.handoff]
 
     def stop(self) -> None:
         for managed in reversed(self.processes()):
@@ -239,7 +244,7 @@ class Stack:
 
 
 def build(folder: Path, *, model: Path, customers: int = 64, workers: int = 1,
-          tracker: str = "sqlite", rasa_fixes: str | None = None, rasa_timeout: float = 8.0,
+          rasa_processes: int = 2, tracker: str = "cached", rasa_fixes: str | None = None, rasa_timeout: float = 8.0,
           sms_fast_retries: bool = True,
           extra_handoff_env: dict[str, str] | None = None, start_all: bool = True) -> Stack:
     """Seed the stores and start the four processes (in dependency order)."""
@@ -248,21 +253,26 @@ def build(folder: Path, *, model: Path, customers: int = 64, workers: int = 1,
     handoff_url = f"sqlite:///{folder / 'handoff.db'}"
     say(f"seeding a billing DB with the demo data and {customers} generated customers ...")
     generated = seed_billing(billing_url, customers)
-    ports = {name: free_port() for name in ("actions", "rasa", "twilio", "handoff")}
+    ports = {name: free_port() for name in ("actions", "twilio", "handoff")}
     actions = Managed("action server",
                       [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
                        "-p", str(ports["actions"])],
                       "/health", ports["actions"], folder / "actions.log",
                       rasa_env(BILLING_DATABASE_URL=billing_url))
-    if tracker not in ("sqlite", "memory"):
+    if tracker not in TRACKER_STORES:
         raise ValueError(f"unknown tracker store {tracker!r}")
     endpoints = write_endpoints(folder / "endpoints.yml", action_url=actions.url,
-                                tracker_db=folder / "tracker.db" if tracker == "sqlite" else None)
-    rasa = Managed("Rasa server",
-                   [*RASA_RUN, "run", "-i", "127.0.0.1", "-p", str(ports["rasa"]),
-                    "--enable-api", "-m", str(model), "--endpoints", str(endpoints)],
-                   "/status", ports["rasa"], folder / "rasa.log",
-                   rasa_env(**({"BOT_RASA_FIXES": rasa_fixes} if rasa_fixes is not None else {})))
+                                tracker_db=folder / "tracker.db" if TRACKER_STORES[tracker] else None,
+                                tracker_store=TRACKER_STORES[tracker] or TRACKER_STORE)
+    rasas = []
+    for index in range(rasa_processes):
+        port = free_port()
+        rasas.append(Managed(
+            "Rasa server" if rasa_processes == 1 else f"Rasa server {index + 1}",
+            [*RASA_RUN, "run", "-i", "127.0.0.1", "-p", str(port),
+             "--enable-api", "-m", str(model), "--endpoints", str(endpoints)],
+            "/status", port, folder / ("rasa.log" if index == 0 else f"rasa-{index + 1}.log"),
+            rasa_env(**({"BOT_RASA_FIXES": rasa_fixes} if rasa_fixes is not None else {}))))
     handoff_public = f"http://127.0.0.1:{ports['handoff']}"
     twilio = Managed("Twilio stand-in",
                      [str(APP_PYTHON), "-m", "handoff.twilio_fake", "--port", str(ports["twilio"]),
@@ -271,7 +281,7 @@ def build(folder: Path, *, model: Path, customers: int = 64, workers: int = 1,
                      "/messages", ports["twilio"], folder / "twilio.log", rasa_env(), timeout=60)
     env = rasa_env(
         BILLING_DATABASE_URL=billing_url, BILLING_DEMO_STAFF_PASSWORD=STAFF_PASSWORD,
-        HANDOFF_DATABASE_URL=handoff_url, HANDOFF_RASA_URL=rasa.url,
+        HANDOFF_DATABASE_URL=handoff_url, **sticky_rasa_env([rasa.url for rasa in rasas]),
         HANDOFF_PUBLIC_URL=handoff_public, HANDOFF_TWILIO_API_BASE_URL=twilio.url,
         HANDOFF_TWILIO_ACCOUNT_SID=TWILIO_SID, HANDOFF_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
         HANDOFF_TWILIO_FROM_NUMBER=SERVICE_NUMBER, HANDOFF_SECRET_KEY=JWT_SECRET,
@@ -284,13 +294,16 @@ def build(folder: Path, *, model: Path, customers: int = 64, workers: int = 1,
                       [str(APP_PYTHON), "-m", "handoff", "--port", str(ports["handoff"]),
                        "--workers", str(workers)],
                       "/healthz", ports["handoff"], folder / "handoff.log", env, timeout=90)
-    stack = Stack(folder, billing_url, handoff_url, generated, actions, rasa, twilio, handoff, model)
+    stack = Stack(folder, billing_url, handoff_url, generated, actions, rasas, twilio, handoff, model)
     if start_all:
         try:
-            for managed in stack.processes():
-                say(f"starting the {managed.name} ...")
-                managed.start()
-                say(f"  {managed.name} up in {managed.startups[-1]:.1f} s on {managed.url}")
+            # in dependency order; the Rasa servers side by side
+            for group in ([actions], rasas, [twilio], [handoff]):
+                say(f"starting the {', '.join(managed.name for managed in group)} ...")
+                with ThreadPoolExecutor(len(group)) as pool:
+                    list(pool.map(Managed.start, group))
+                for managed in group:
+                    say(f"  {managed.name} up in {managed.startups[-1]:.1f} s on {managed.url}")
         except BaseException:
             stack.stop()
             raise

@@ -47,7 +47,8 @@ class Container:
         sessions = make_session_factory(make_engine(settings.database_url))
         billing = make_session_factory(make_engine(billing_settings().database_url))
         broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token,
+                          settings.rasa_replica_urls if settings.rasa_sticky else None)
         metrics = Metrics()
         router = Router(sessions=sessions, rasa=rasa, broker=broker, settings=settings,
                         render_sms=render_sms, metrics=metrics)

@@ -11,7 +11,8 @@ import sys
 import time
 
 from billing_core.cli import staff_password
-from bot.serve import APP_PYTHON, Server, start, start_action_server, start_rasa_server, write_endpoints
+from bot.serve import (APP_PYTHON, Server, rasa_processes, start, start_action_server, start_rasa_servers,
+                       sticky_rasa_env, write_endpoints)
 from bot.training import REPO, current_model, rasa_env
 from handoff.admin.registry import deployed_model
 from handoff.core.config import Settings
@@ -42,10 +43,12 @@ def main() -> None:
         servers.append(start_action_server(database_url=None, log_dir=logs, port=args.actions_port))
         endpoints = write_endpoints(var / "endpoints.yml", action_url=servers[-1].url,
                                     tracker_db=var / "rasa-tracker.db")
-        print(f"demo: starting Rasa with {model.name} (about 15 s) ...", flush=True)
-        servers.append(start_rasa_server(model=model, endpoints=endpoints, log_dir=logs,
-                                         port=args.rasa_port))
-        rasa_url = servers[-1].url
+        count = rasa_processes()
+        print(f"demo: starting {count} Rasa server(s) with {model.name} (about 15 s) ...", flush=True)
+        rasas = start_rasa_servers(model=model, endpoints=endpoints, log_dir=logs,
+                                   ports=[args.rasa_port + i for i in range(count)])
+        servers.extend(rasas)
+        rasa_urls = [server.url for server in rasas]
         # the admin console's evaluation runs the test stories against an action server of its
         # own billing database (they confirm changes; the demo customers keep their stories)
         eval_db = f"sqlite:///{var / 'eval-billing.db'}"
@@ -64,7 +67,7 @@ def main() -> None:
         servers.append(start("handoff service",
                              [str(APP_PYTHON), "-m", "handoff", "--port", str(args.port)],
                              health="/healthz", port=args.port, log=logs / "handoff.log",
-                             env=rasa_env(HANDOFF_RASA_URL=rasa_url, HANDOFF_PUBLIC_URL=public_url,
+                             env=rasa_env(**sticky_rasa_env(rasa_urls), HANDOFF_PUBLIC_URL=public_url,
                                           HANDOFF_TWILIO_API_BASE_URL=twilio_url,
                                           HANDOFF_NLU_TRACKER_URL=f"sqlite:///{var / 'rasa-tracker.db'}",
                                           HANDOFF_NLU_EVAL_ACTIONS_URL=eval_actions_url)))
@@ -78,7 +81,7 @@ demo: everything runs on 127.0.0.1 (logs in var/log/, Ctrl-C stops it all)
   admin console     {public_url}/admin     (admin1: review inbox, labels, retraining, models)
   text as a phone   {twilio_url}/phone
   API docs          {public_url}/docs      metrics {public_url}/metrics
-  Rasa              {rasa_url}
+  Rasa              {", ".join(rasa_urls)}  (each conversation stays on one)
   demo customers: Jane Doe 10000001 (born 12-04-1985), Sanne de Vries 10000002 (postcode 3511CD),
                   Tom Baker 10000003 (born 30-01-1978), Eva Jansen 10000004 (postcode 5611GH)
 """, flush=True)

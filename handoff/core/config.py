@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Production: every Rasa replica's own URL (JSON list), so an admin's model activation
     # reaches each of them; turns still go to rasa_url (the load balancer).
     rasa_replica_urls: list[str] = []
+    # Each conversation's turns and tracker updates go straight to one of rasa_replica_urls,
+    # chosen by its id, instead of rasa_url: the embedded default's Rasa processes share no
+    # lock store, and a conversation's tracker stays in one process's memory between turns.
+    rasa_sticky: bool = False
     # Rasa's HTTP API token (`rasa run --auth-token`): its tracker and model endpoints can set
     # any conversation's slots, so production runs them with one. Unset: no token is sent.
     rasa_token: str | None = None
@@ -75,6 +79,12 @@ class Settings(BaseSettings):
     nlu_activation_timeout_seconds: float = 180.0
     # A candidate is "worse" when a figure drops by more than this (fractions, 0.01 = 1 point).
     nlu_worse_tolerance: float = 0.01
+
+    @model_validator(mode="after")
+    def _sticky_needs_replicas(self) -> "Settings":
+        if self.rasa_sticky and not self.rasa_replica_urls:
+            raise ValueError("HANDOFF_RASA_STICKY needs HANDOFF_RASA_REPLICA_URLS (the Rasa processes)")
+        return self
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> "Settings":

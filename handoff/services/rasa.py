@@ -1,5 +1,6 @@
 """Talking to the Rasa server: the REST webhook for turns, the tracker API for pause/resume."""
 import logging
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,16 +23,27 @@ def rasa_http(base_url: str, timeout: float, token: str | None) -> httpx.Client:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float, token: str | None = None):
+    """`sticky_urls`: each conversation always talks to the same one of these Rasa processes
+    (a stable hash of its id), not to `base_url`."""
+
+    def __init__(self, base_url: str, timeout: float, token: str | None = None,
+                 sticky_urls: list[str] | None = None):
         self._client = rasa_http(base_url, timeout, token)
+        self._sticky = [rasa_http(url, timeout, token) for url in sticky_urls or []]
 
     def close(self) -> None:
-        self._client.close()
+        for client in [self._client, *self._sticky]:
+            client.close()
+
+    def _for(self, conversation_id: str) -> httpx.Client:
+        if not self._sticky:
+            return self._client
+        return self._sticky[zlib.crc32(conversation_id.encode()) % len(self._sticky)]
 
     def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         """One customer message through the bot. Raises BotUnavailable when Rasa cannot answer."""
         try:
-            response = self._client.post("/webhooks/rest/webhook", json={
+            response = self._for(conversation_id).post("/webhooks/rest/webhook", json={
                 "sender": conversation_id, "message": text, "metadata": metadata})
             response.raise_for_status()
             messages = response.json()
@@ -53,7 +65,7 @@ class RasaClient:
 
     def _append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         try:
-            self._client.post(f"/conversations/{conversation_id}/tracker/events",
+            self._for(conversation_id).post(f"/conversations/{conversation_id}/tracker/events",
                               json=events).raise_for_status()
         except httpx.HTTPError as exc:
             raise BotUnavailable("could not update the assistant's conversation") from exc

@@ -19,15 +19,17 @@ from tests.reliability.helpers import (
     AMOUNT, Web, inconsistencies, rows, sent_to, sms, staff, token, verify, wait_for_sms, wait_until_up)
 
 
-def paused(process):
-    """SIGSTOP a process (a bot that hangs mid-turn) until the block ends."""
+def paused(*processes):
+    """SIGSTOP processes (a bot that hangs mid-turn) until the block ends."""
     class Pause:
         def __enter__(self):
-            os.kill(process.pid, signal.SIGSTOP)
+            for process in processes:
+                os.kill(process.pid, signal.SIGSTOP)
             return self
 
         def __exit__(self, *_):
-            os.kill(process.pid, signal.SIGCONT)
+            for process in processes:
+                os.kill(process.pid, signal.SIGCONT)
     return Pause()
 
 
@@ -98,7 +100,7 @@ def test_a_crashed_handoff_service_comes_back_with_every_conversation_as_it_was(
 def test_a_crash_during_a_web_turn_keeps_the_customer_message_once(stack):
     web = Web(stack)
     web.say("hi")
-    with paused(stack.rasa):
+    with paused(*stack.rasas):
         worker = threading.Thread(target=lambda: _post_ignoring_errors(web, "what is my balance?"))
         worker.start()
         wait_for(lambda: len(transcript_rows(stack, web.conversation_id)) == 3, what="the stored text")
@@ -126,7 +128,7 @@ def test_a_crash_during_an_sms_turn_keeps_the_text_and_twilios_retry_is_not_doub
     conversation_id = f"sms-{phone[1:]}"
     assert sms(stack, phone, "hello").status_code == 200
     wait_for_sms(stack, phone, 1)
-    with paused(stack.rasa):
+    with paused(*stack.rasas):
         # the turn outlives the webhook budget (1 s here): Twilio gets its 200, the text is safe
         assert sms(stack, phone, "what is my balance?", sid=sid).status_code == 200
         stack.handoff.kill()
@@ -145,10 +147,12 @@ def test_rasa_and_the_action_server_crashing_between_turns_lose_no_state(stack):
     customer = stack.customers[2]
     web = Web(stack)
     verify(web, customer.account_number, customer.postcode)
-    stack.rasa.kill()
+    for rasa in stack.rasas:
+        rasa.kill()
     stack.actions.kill()
     stack.actions.start()
-    stack.rasa.start()
+    for rasa in stack.rasas:
+        rasa.start()
     reply = web.text("why is my bill higher?")
     assert AMOUNT in reply, reply  # still verified: the tracker survived the crash (SQLite WAL)
     assert web.said()[-1] == "why is my bill higher?"
@@ -156,7 +160,7 @@ def test_rasa_and_the_action_server_crashing_between_turns_lose_no_state(stack):
 
 
 def tracker_state(stack, conversation_id: str) -> dict:
-    response = httpx.get(f"{stack.rasa.url}/conversations/{conversation_id}/tracker",
+    response = httpx.get(f"{stack.rasas[0].url}/conversations/{conversation_id}/tracker",
                          params={"include_events": "ALL"}, timeout=30)
     response.raise_for_status()
     return response.json()
@@ -167,7 +171,7 @@ def rerun_confirm(stack, state: dict, yes: str) -> dict:
     the action committed its write but before saving the turn, and ran it again afterwards.
     (Replacing tracker events through Rasa's API cannot simulate this: its SQL tracker store
     only ever appends.)"""
-    domain = httpx.get(f"{stack.rasa.url}/domain", headers={"Accept": "application/json"}, timeout=30)
+    domain = httpx.get(f"{stack.rasas[0].url}/domain", headers={"Accept": "application/json"}, timeout=30)
     domain.raise_for_status()
     said = {"text": yes, "intent": {"name": "affirm", "confidence": 1.0}, "entities": [],
             "intent_ranking": [{"name": "affirm", "confidence": 1.0}]}
@@ -247,7 +251,7 @@ def test_staff_and_health_checks_answer_while_many_turns_wait_for_a_stalled_bot(
 
     async def main() -> tuple[float, float, list]:
         async with httpx.AsyncClient(timeout=60) as client:
-            with paused(stack.rasa):
+            with paused(*stack.rasas):
                 turns = [asyncio.create_task(client.post(
                     stack.public_url + "/api/chat/messages",
                     json={"conversation_id": f"stall-{i}-{os.getpid()}", "text": "hello"}))
