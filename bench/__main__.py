@@ -37,14 +37,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import baseline as stock
-from bench import handoff_bench, load, nlu, production
+from bench import handoff_bench, load, nlu, production, tracker
 from bench import stack as stacks
 from bench.conversations import billing_script, stock_script
 from bench.stack import Managed, cpu_seconds, peak_rss_mb, rss_mb, say
 from bot.training import REPO, current_model, fingerprint, train
 
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("nlu", "train", "turns", "baseline", "handoff", "production")
+SECTIONS = ("nlu", "train", "tracker", "turns", "baseline", "handoff", "production")
 PACED_THINK = (0.5, 2.0)  # seconds a (fast) customer reads and types between turns
 TARGETS = {"p95_ms_at_8": 150, "turns_per_s": 30, "ratio_vs_stock": 1.5, "notify_p95_ms": 500}
 
@@ -171,6 +171,17 @@ def print_table(report: dict) -> None:
             out.write(f"  {name:<25} {pct(r['in_scope_accuracy']):>10}  {r['macro_f1']:8.3f}  "
                       f"{pct(r['out_of_scope_recall']):>10}  {cells[0]:>15} {cells[1]:>15}  "
                       f"{r['latency_ms']['p50']:6.1f} ms\n")
+    stores = report.get("tracker_store")
+    if stores:
+        out.write(f"\nTracker store per turn ({stores['conversations']} conversations x "
+                  f"{stores['turns_per_conversation']} turns)   CPU ms   wall ms\n")
+        for database in ("sqlite", "postgresql"):
+            for store, label in (("sql", "Rasa's SQLTrackerStore"), ("cached", "CachedSQLTrackerStore")):
+                r = stores.get(database, {}).get(store)
+                if r:
+                    out.write(f"  {database:<10} {label:<38} {r['cpu_ms_per_turn']:7.2f}  {r['wall_ms_per_turn']:7.2f}\n")
+            if "skipped" in stores.get(database, {}):
+                out.write(f"  {database:<10} skipped: {stores[database]['skipped']}\n")
     turns = report.get("turns", {})
     if turns:
         out.write("\nTurns                 conc  turns/s   p50 ms   p95 ms   p99 ms  errors  CPU ms/turn: actions + Rasa + handoff (client)\n")
@@ -334,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         report["model"] = model.name
         if "nlu" not in skip:
             report["nlu"] = nlu.evaluate(model)
+        if "tracker" not in skip:
+            report["tracker_store"] = tracker.compare(conversations=30 if args.quick else 100)
         need_stack = "turns" not in skip or "handoff" not in skip or args.ablation
         if need_stack:
             ours = stacks.build(folder / "stack", model=model, customers=args.customers,
