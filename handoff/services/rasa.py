@@ -24,7 +24,8 @@ def rasa_http(base_url: str, timeout: float, token: str | None) -> httpx.Client:
 
 class RasaClient:
     """`sticky_urls`: each conversation always talks to the same one of these Rasa processes
-    (a stable hash of its id), not to `base_url`."""
+    (a stable hash of its id), not to `base_url`; only when that one refuses the connection
+    (it is down, so it is not running a turn of the conversation) the next one takes over."""
 
     def __init__(self, base_url: str, timeout: float, token: str | None = None,
                  sticky_urls: list[str] | None = None):
@@ -35,15 +36,22 @@ class RasaClient:
         for client in [self._client, *self._sticky]:
             client.close()
 
-    def _for(self, conversation_id: str) -> httpx.Client:
+    def _post(self, conversation_id: str, path: str, body: Any) -> httpx.Response:
         if not self._sticky:
-            return self._client
-        return self._sticky[zlib.crc32(conversation_id.encode()) % len(self._sticky)]
+            return self._client.post(path, json=body)
+        home = zlib.crc32(conversation_id.encode()) % len(self._sticky)
+        for client in self._sticky[home:] + self._sticky[:home]:
+            try:
+                return client.post(path, json=body)
+            except httpx.ConnectError as exc:  # never sent: safe to try the next server
+                refused = exc
+                log.warning("Rasa at %s refused the connection; trying the next one", client.base_url)
+        raise refused
 
     def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         """One customer message through the bot. Raises BotUnavailable when Rasa cannot answer."""
         try:
-            response = self._for(conversation_id).post("/webhooks/rest/webhook", json={
+            response = self._post(conversation_id, "/webhooks/rest/webhook", {
                 "sender": conversation_id, "message": text, "metadata": metadata})
             response.raise_for_status()
             messages = response.json()
@@ -65,8 +73,8 @@ class RasaClient:
 
     def _append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         try:
-            self._for(conversation_id).post(f"/conversations/{conversation_id}/tracker/events",
-                              json=events).raise_for_status()
+            self._post(conversation_id, f"/conversations/{conversation_id}/tracker/events",
+                       events).raise_for_status()
         except httpx.HTTPError as exc:
             raise BotUnavailable("could not update the assistant's conversation") from exc
 

@@ -92,3 +92,24 @@ def test_sticky_needs_the_rasa_servers_urls():
     with pytest.raises(ValueError, match="HANDOFF_RASA_STICKY needs HANDOFF_RASA_REPLICA_URLS"):
         Settings(rasa_sticky=True)
     assert Settings(rasa_sticky=True, rasa_replica_urls=["http://127.0.0.1:1"]).rasa_sticky
+
+
+def test_a_stopped_rasa_servers_conversations_go_to_the_other_one(rasas):
+    """Only a refused connection moves a conversation: that server cannot be running its turn."""
+    client = RasaClient(rasas[0].url, 5, sticky_urls=[r.url for r in rasas])
+    try:
+        conversations = [f"sms-{i}" for i in range(20)]
+        for conversation in conversations:
+            client.send(conversation, "hi", {})
+        homes_of_stopped = {c for _, c in rasas[1].seen}
+        assert homes_of_stopped
+        rasas[1].shutdown()
+        rasas[1].server_close()  # port closed: connections are refused
+        before = len(rasas[0].seen)
+        for conversation in conversations:
+            assert client.send(conversation, "still there?", {}).replies == [{"text": "hello"}]
+        client.pause(sorted(homes_of_stopped)[0])
+    finally:
+        client.close()
+    assert len(rasas[0].seen) == before + len(conversations) + 1
+    assert {c for _, c in rasas[0].seen[before:]} == set(conversations)
