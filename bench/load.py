@@ -5,6 +5,10 @@ Bounded twice: a run stops starting turns after `seconds` or `max_turns`, whiche
 first, and every request has a timeout. A turn counts as an error when the HTTP status is
 not 200, the request fails or times out, or no reply contains what the script expects.
 Latency is the client-side time of one request (network on loopback included).
+
+The client is aiohttp: the load generator shares the machine's cores with the stack it
+measures, and httpx's async client spent about 1.9 ms of CPU per request here against
+0.2 ms for aiohttp (3,000 requests to a local JSON endpoint, 8 at a time).
 """
 from __future__ import annotations
 
@@ -17,12 +21,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-import httpx
+import aiohttp
 
 from bench.conversations import Turn
 
 # send(client, conversation_id, text) -> (status, reply texts)
-Sender = Callable[[httpx.AsyncClient, str, str], Awaitable[tuple[int, list[str]]]]
+Sender = Callable[[aiohttp.ClientSession, str, str], Awaitable[tuple[int, list[str]]]]
 ScriptMaker = Callable[[random.Random], list[Turn]]
 
 
@@ -66,12 +70,12 @@ def _round(value: float | None) -> float | None:
 
 def handoff_sender(base_url: str) -> Sender:
     """The full stack: the handoff service's web chat REST contract."""
-    async def send(client: httpx.AsyncClient, conversation_id: str, text: str):
-        response = await client.post(base_url + "/api/chat/messages",
-                                     json={"conversation_id": conversation_id, "text": text})
-        if response.status_code != 200:
-            return response.status_code, []
-        body = response.json()
+    async def send(client: aiohttp.ClientSession, conversation_id: str, text: str):
+        async with client.post(base_url + "/api/chat/messages",
+                               json={"conversation_id": conversation_id, "text": text}) as response:
+            if response.status != 200:
+                return response.status, []
+            body = await response.json()
         if body.get("mode") != "bot":  # the bot gave up: queued for a person
             return 599, [f"mode {body.get('mode')}"] + [r["text"] for r in body.get("replies", [])]
         return 200, [r.get("text") or "" for r in body.get("replies", [])]
@@ -80,12 +84,13 @@ def handoff_sender(base_url: str) -> Sender:
 
 def rasa_sender(base_url: str) -> Sender:
     """A Rasa server's REST channel directly (the stock baseline)."""
-    async def send(client: httpx.AsyncClient, conversation_id: str, text: str):
-        response = await client.post(base_url + "/webhooks/rest/webhook",
-                                     json={"sender": conversation_id, "message": text})
-        if response.status_code != 200:
-            return response.status_code, []
-        return 200, [m.get("text") or "" for m in response.json() if isinstance(m, dict)]
+    async def send(client: aiohttp.ClientSession, conversation_id: str, text: str):
+        async with client.post(base_url + "/webhooks/rest/webhook",
+                               json={"sender": conversation_id, "message": text}) as response:
+            if response.status != 200:
+                return response.status, []
+            messages = await response.json()
+        return 200, [m.get("text") or "" for m in messages if isinstance(m, dict)]
     return send
 
 
@@ -95,12 +100,12 @@ async def _conversations(send: Sender, scripts: ScriptMaker, *, concurrency: int
                          think: tuple[float, float] | None = None) -> LoadResult:
     result = LoadResult(concurrency)
     prefix = re.sub(r"[^A-Za-z0-9_-]+", "-", prefix)[:20]  # conversation ids: [A-Za-z0-9_-]
-    limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     started = time.monotonic()
     deadline = started + seconds
     budget = {"turns": max_turns}
 
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency + 4),
+                                     timeout=aiohttp.ClientTimeout(total=timeout)) as client:
         async def worker(index: int) -> None:
             rng = random.Random(seed * 1000 + index)
             while time.monotonic() < deadline and budget["turns"] > 0:
@@ -114,9 +119,9 @@ async def _conversations(send: Sender, scripts: ScriptMaker, *, concurrency: int
                     try:
                         status, texts = await send(client, conversation_id, turn.text)
                         kind = None if status == 200 else f"http_{status}"
-                    except httpx.TimeoutException:
+                    except asyncio.TimeoutError:
                         status, texts, kind = 0, [], "timeout"
-                    except httpx.HTTPError as exc:
+                    except (aiohttp.ClientError, ValueError) as exc:  # ValueError: not JSON
                         status, texts, kind = 0, [], type(exc).__name__
                     elapsed = (time.perf_counter() - t0) * 1000
                     result.turns += 1
