@@ -2,10 +2,9 @@
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from billing_core.db import utcnow
 from billing_core.security import mask_sensitive
+from sqlalchemy.orm import Session
 
 from handoff.errors import NotFound
 from handoff.models import Author, Conversation, Message
@@ -44,14 +43,13 @@ def append(session: Session, conversation: Conversation, *, author: Author, text
            broker: InProcessBroker | None = None) -> Message:
     """Add a line; the conversation row is locked by the caller, so numbers never collide.
 
-    Watchers hear of it through `broker` once the transaction commits. Nothing is flushed
-    here: a turn's lines reach the database together, in one flush at commit.
+    Watchers hear of it through `broker` once the transaction commits.
     """
     conversation.last_seq += 1
     message = Message(conversation_id=conversation.id, seq=conversation.last_seq, author=author,
-                      author_name=author_name, text=text, buttons=buttons or None,
-                      created_at=utcnow())
+                      author_name=author_name, text=text, buttons=buttons or None)
     session.add(message)
+    session.flush()
     if broker is not None:
         publish_after_commit(session, broker, conversation_topic(conversation.id),
                              {"type": "message", "conversation_id": conversation.id,
