@@ -61,6 +61,9 @@ def nginx_config(topology: Topology, upstreams: dict[str, list[int]], *, pid: Pa
     request goes to the next one; a request already sent is not repeated (POSTs are not
     idempotent), so a replica dying mid-turn costs that one turn (the handoff service then
     queues the customer for a person). WebSockets (the consoles, the chat page) pass through.
+    Idle upstream connections are closed after 2 s, before the replicas close them (uvicorn and
+    the action server's Sanic after 5 s): a POST sent on a connection the replica is closing
+    fails with 502, and nginx does not repeat a POST.
     """
     prefix = topology.folder / "nginx"
     fronts = {"handoff": topology.front_port, "rasa": topology.rasa_port,
@@ -73,6 +76,7 @@ def nginx_config(topology: Topology, upstreams: dict[str, list[int]], *, pid: Pa
         blocks.append(f"""
     upstream {tier} {{
 {servers}        keepalive 32;
+        keepalive_timeout 2s;
     }}
     server {{
         listen 127.0.0.1:{fronts[tier]};
