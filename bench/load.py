@@ -68,14 +68,19 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+async def _post_json(client: aiohttp.ClientSession, url: str, body: dict) -> tuple[int, object]:
+    """(status, the JSON answer, or None when the status is not 200)."""
+    async with client.post(url, json=body) as response:
+        return response.status, (await response.json() if response.status == 200 else None)
+
+
 def handoff_sender(base_url: str) -> Sender:
     """The full stack: the handoff service's web chat REST contract."""
     async def send(client: aiohttp.ClientSession, conversation_id: str, text: str):
-        async with client.post(base_url + "/api/chat/messages",
-                               json={"conversation_id": conversation_id, "text": text}) as response:
-            if response.status != 200:
-                return response.status, []
-            body = await response.json()
+        status, body = await _post_json(client, base_url + "/api/chat/messages",
+                                        {"conversation_id": conversation_id, "text": text})
+        if status != 200:
+            return status, []
         if body.get("mode") != "bot":  # the bot gave up: queued for a person
             return 599, [f"mode {body.get('mode')}"] + [r["text"] for r in body.get("replies", [])]
         return 200, [r.get("text") or "" for r in body.get("replies", [])]
@@ -85,11 +90,10 @@ def handoff_sender(base_url: str) -> Sender:
 def rasa_sender(base_url: str) -> Sender:
     """A Rasa server's REST channel directly (the stock baseline)."""
     async def send(client: aiohttp.ClientSession, conversation_id: str, text: str):
-        async with client.post(base_url + "/webhooks/rest/webhook",
-                               json={"sender": conversation_id, "message": text}) as response:
-            if response.status != 200:
-                return response.status, []
-            messages = await response.json()
+        status, messages = await _post_json(client, base_url + "/webhooks/rest/webhook",
+                                            {"sender": conversation_id, "message": text})
+        if status != 200:
+            return status, []
         return 200, [m.get("text") or "" for m in messages if isinstance(m, dict)]
     return send
 
