@@ -39,6 +39,10 @@ so the benchmark can measure each.
 import os
 import sys
 
+import numpy as np
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from scipy.sparse import coo_matrix, csr_matrix, vstack
+
 FIXES = ("validator", "language", "sqlite", "events", "connections", "classifier")
 LANGUAGE_ACTION = "action_detect_language"
 
@@ -153,36 +157,24 @@ def remember_event_types() -> None:
     Event._bot_resolve_by_type = resolve
 
 
-def sentence_row(message):
+def sentence_row(message) -> csr_matrix:
     """One message's classifier input: its sparse sentence features then its dense ones, in
     the order the featurizers added them (what `LogisticRegressionClassifier._create_X` builds)."""
-    import numpy as np
-    from scipy.sparse import csr_matrix
-    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
-
     sentence = [f for f in message.features
                 if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-    columns, values, width = [], [], 0
-    for features in [f.features for f in sentence if f.is_sparse()] + \
-            [f.features for f in sentence if f.is_dense()]:
-        if hasattr(features, "tocoo"):
-            block = features.tocoo()
-            columns.append(block.col + width)
-            values.append(block.data)
-        else:
-            dense = np.asarray(features).ravel()
-            nonzero = np.flatnonzero(dense)
-            columns.append(nonzero + width)
-            values.append(dense[nonzero])
-        width += features.shape[-1]
-    data = np.concatenate(values) if values else np.zeros(0)
-    indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    return csr_matrix((data, indices, [0, len(data)]), shape=(1, width))
+    blocks = [f.features.tocoo() for f in sentence if f.is_sparse()] + \
+        [coo_matrix(f.features) for f in sentence if f.is_dense()]  # dense: zeros dropped, as Rasa does
+    columns, values, width = [np.zeros(0, dtype=np.int64)], [np.zeros(0)], 0
+    for block in blocks:
+        columns.append(block.col + width)
+        values.append(block.data)
+        width += block.shape[1]
+    data = np.concatenate(values)
+    return csr_matrix((data, np.concatenate(columns), [0, len(data)]), shape=(1, width))
 
 
 def build_classifier_rows_from_sentence_features() -> None:
     """LogisticRegressionClassifier._create_X without combining the unused sequence features."""
-    from scipy.sparse import vstack
     from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 
     if getattr(LogisticRegressionClassifier, "_bot_create_X", None) is not None:
