@@ -194,6 +194,11 @@ def print_table(report: dict) -> None:
                 cpu_text += f" ({fmt(cpu.get('bench client'))})"
                 out.write(f"  {label:<19} {c:>4}  {r['turns_per_s']:7.1f}  {fmt(r['p50_ms']):>7}  "
                           f"{fmt(r['p95_ms']):>7}  {fmt(r['p99_ms']):>7}  {r['errors']:>6}  {cpu_text}\n")
+        for c, r in turns.get("full_stack", {}).items():
+            steps = ", ".join(f"{step}: {fmt(s['p50_ms'])}/{fmt(s['p95_ms'])}"
+                              for step, s in r.get("by_step", {}).items())
+            if steps:
+                out.write(f"  full stack x{c} p50/p95 ms by script step: {steps}\n")
         for c, ratio in turns.get("ratio", {}).items():
             out.write(f"  throughput ratio full stack / stock at {c:>2}: {ratio:.2f}x\n")
         for c, r in turns.get("paced", {}).items():

@@ -47,6 +47,7 @@ class LoadResult:
     turns: int = 0
     conversations: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    step_latencies_ms: dict[int, list[float]] = field(default_factory=dict)  # by script step
     errors: Counter = field(default_factory=Counter)
     error_examples: list[str] = field(default_factory=list)
 
@@ -61,6 +62,9 @@ class LoadResult:
             "p99_ms": _round(percentile(lat, 0.99)), "max_ms": _round(max(lat) if lat else None),
             "errors": error_count, "error_rate": round(error_count / self.turns, 4) if self.turns else 0.0,
             "error_kinds": dict(self.errors), "error_examples": self.error_examples[:5],
+            "by_step": {str(step): {"turns": len(values), "p50_ms": _round(percentile(values, 0.50)),
+                                    "p95_ms": _round(percentile(values, 0.95))}
+                        for step, values in sorted(self.step_latencies_ms.items())},
         }
 
 
@@ -115,7 +119,7 @@ async def _conversations(send: Sender, scripts: ScriptMaker, *, concurrency: int
             while time.monotonic() < deadline and budget["turns"] > 0:
                 conversation_id = f"{prefix}-{index}-{uuid.uuid4().hex[:10]}"
                 result.conversations += 1
-                for turn in scripts(rng):
+                for step, turn in enumerate(scripts(rng), start=1):
                     if time.monotonic() >= deadline or budget["turns"] <= 0:
                         return
                     budget["turns"] -= 1
@@ -130,6 +134,7 @@ async def _conversations(send: Sender, scripts: ScriptMaker, *, concurrency: int
                     elapsed = (time.perf_counter() - t0) * 1000
                     result.turns += 1
                     result.latencies_ms.append(elapsed)
+                    result.step_latencies_ms.setdefault(step, []).append(elapsed)
                     if kind is None and turn.expect:
                         joined = " ".join(texts).lower()
                         if not any(word in joined for word in turn.expect.split("|")):
