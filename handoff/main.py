@@ -1,5 +1,6 @@
 """The handoff service: `uvicorn handoff.main:app` (or `python -m handoff`)."""
 import asyncio
+import gc
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -68,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         container.admin.jobs.sweep()  # trainings of a stopped process are marked failed
         nlu_logger = asyncio.create_task(container.admin.run_nlu_logger())  # intents of customer messages
         tasks = [updates, nlu_logger]
+        # What is loaded by now lives as long as the process: keep it out of the collector's
+        # full collections, which otherwise paused turns for ~100 ms a few times a minute.
+        gc.freeze()
         if container.rasa_events is not None:  # production: Rasa's event broker
             tasks.append(asyncio.create_task(container.rasa_events.run()))
         yield
