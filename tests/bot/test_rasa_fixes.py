@@ -74,3 +74,52 @@ def test_the_heap_is_frozen_after_a_model_loads(probed):
     counts = probed
     assert counts["frozen_before"] == 0
     assert counts["frozen_after"] > 100_000  # TensorFlow, the model, the domain
+
+
+VALIDATOR_PROBE = r'''
+import copy, json
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core import events as e
+from bot.rasa_run import valid_by_event_type
+
+schema = RemoteAction.action_response_format_spec()
+full = validator_for(schema)(schema)
+fast = valid_by_event_type(schema, validator_for(schema))
+samples = [e.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "plan", "value": "basic",
+                                                                        "start": 0, "end": 5}]),
+           e.SlotSet("plan", "basic"), e.ActionExecuted("utter_greet"), e.BotUttered("hello", {"buttons": []}),
+           e.ActiveLoop("verify_form"), e.ActiveLoop(None), e.FollowupAction("action_listen"),
+           e.SessionStarted(), e.Restarted(), e.AllSlotsReset(), e.ConversationPaused(),
+           e.ConversationResumed(), e.UserUtteranceReverted(), e.ActionReverted(), e.StoryExported(),
+           e.ReminderScheduled("EXTERNAL_x", __import__("datetime").datetime(2030, 1, 1)),
+           e.ReminderCancelled("r1"), e.ActionExecutionRejected("a"), e.LoopInterrupted(True),
+           e.AgentUttered("x"), e.EntitiesAdded([{"entity": "a", "value": 1}])]
+events = [s.as_dict() for s in samples]
+cases = [{"events": events, "responses": [{"text": "hi"}]}, {"events": []}, {}, {"responses": []},
+         {"events": None}, {"events": "x"}, {"events": [1]}, {"events": [{}]}, {"events": [{"event": ["user"]}]},
+         {"events": [{"event": "nonsense"}]}, {"events": [{"event": None}]}, {"responses": "x"}, [], "x", None]
+for event in events:
+    cases.append({"events": [event]})
+    for key in list(event):
+        for wrong in (None, 1, 1.5, "x", [], {}, True, [{"x": 1}]):
+            broken = copy.deepcopy(event)
+            broken[key] = wrong
+            cases.append({"events": [event, broken]})
+        missing = copy.deepcopy(event)
+        del missing[key]
+        cases.append({"events": [missing]})
+verdicts = [(full.is_valid(case), fast(case)) for case in cases]
+print(json.dumps({"cases": len(cases), "valid": sum(v for v, _ in verdicts),
+                  "differ": [json.dumps(c)[:200] for c, (a, b) in zip(cases, verdicts) if a != b]}))
+'''
+
+
+def test_checking_each_event_against_its_own_type_gives_the_full_schemas_verdict():
+    result = subprocess.run([str(REPO / ".venv-rasa" / "bin" / "python"), "-W", "ignore", "-c",
+                             VALIDATOR_PROBE], cwd=REPO, env=rasa_env(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["differ"] == []
+    assert found["cases"] > 500 and 100 < found["valid"] < found["cases"] - 100  # both verdicts well covered
