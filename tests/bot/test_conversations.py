@@ -155,3 +155,11 @@ def test_a_verified_customer_cannot_read_another_account(rasa_server):
     assert "€ 66,55" in reply or "€66.55" in reply
     reply = chat.say("what is the balance on account 10000001?")
     assert "53" not in reply and "Jane" not in reply
+
+
+@pytest.mark.parametrize("message", ["", "   "])
+def test_a_message_without_words_gets_a_polite_reply_not_silence(rasa_server, message):
+    # Rasa's own classifier crashed on these: 200 with no reply at all (bot/rasa_run.py).
+    chat = Conversation(rasa_server)
+    assert chat.say(message).strip()
+    assert chat.say("hi").strip()  # and the conversation goes on

@@ -32,6 +32,8 @@ built = []
 row = rasa_run.sentence_row
 rasa_run.sentence_row = lambda message: built.append(1) or row(message)
 after = asyncio.run(rankings())
+rows_built = len(built)
+wordless = [asyncio.run(agents[-1].parse_message(text))["intent"]["name"] for text in ("", "   \n")]
 fortran = [c.clf.coef_.flags.f_contiguous for c in gc.get_objects()
            if isinstance(c, LogisticRegressionClassifier)]
 
@@ -44,7 +46,7 @@ async def load_then_next_tick():
     return loaded
 
 asyncio.run(load_then_next_tick())
-print(json.dumps({"before": before, "after": after, "rows_built": len(built), "fortran": fortran,
+print(json.dumps({"before": before, "after": after, "rows_built": rows_built, "fortran": fortran, "wordless": wordless,
                   "frozen_before": frozen_before, "frozen_after": gc.get_freeze_count()}))
 '''
 
@@ -68,6 +70,10 @@ def test_classifier_rows_from_sentence_features_give_the_same_intents(probed):
         assert [r["name"] for r in after] == [r["name"] for r in before]
         assert [r["confidence"] for r in after] == pytest.approx(
             [r["confidence"] for r in before], abs=1e-12)
+
+
+def test_a_text_without_words_falls_back_instead_of_crashing_the_classifier(probed):
+    assert probed["wordless"] == ["nlu_fallback", "nlu_fallback"]
 
 
 def test_the_heap_is_frozen_after_a_model_loads(probed):
