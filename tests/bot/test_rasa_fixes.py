@@ -129,3 +129,46 @@ def test_checking_each_event_against_its_own_type_gives_the_full_schemas_verdict
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["differ"] == []
     assert found["cases"] > 500 and 100 < found["valid"] < found["cases"] - 100  # both verdicts well covered
+
+
+GRAPH_PROBE = r'''
+import asyncio, json, sys
+from rasa.core.agent import Agent
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from bot import rasa_run
+
+texts = ["hi", "how much do I owe", "hoeveel moet ik betalen?", "I want to talk to a person NOW",
+         "my date of birth is 12-04-1985", "what's the weather in Paris", "???", "100234",
+         "switch me to premium", "ja graag"]
+
+async def outputs(agent):
+    found = []
+    for text in texts:
+        parse = await agent.parse_message(text)
+        tracker = DialogueStateTracker.from_events("probe", [ActionExecuted("action_listen")],
+                                                   agent.domain.slots)
+        tracker.update(UserUttered(text, parse["intent"], parse["entities"], parse))
+        prediction = agent.processor._predict_next_with_tracker(tracker)
+        found.append([parse, prediction.policy_name, prediction.probabilities])
+    return json.loads(json.dumps(found, default=str))
+
+async def main():
+    agent = Agent.load(sys.argv[1])
+    before = await outputs(agent)
+    rasa_run.apply(["graph"])
+    first, replayed = await outputs(agent), await outputs(agent)  # recorded, then replayed
+    print(json.dumps({"same": before == first == replayed, "count": len(before),
+                      "plans": len(agent.processor.graph_runner._bot_plans)}))
+
+asyncio.run(main())
+'''
+
+
+def test_replaying_the_recorded_graph_order_parses_and_predicts_the_same(model):
+    result = subprocess.run([str(REPO / ".venv-rasa" / "bin" / "python"), "-W", "ignore", "-c",
+                             GRAPH_PROBE, str(model)], cwd=REPO, env=rasa_env(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {"same": True, "count": 10, "plans": 2}  # one plan to parse, one to predict
