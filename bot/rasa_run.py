@@ -235,11 +235,6 @@ def build_classifier_rows_from_sentence_features() -> None:
     create_x = LogisticRegressionClassifier._create_X
 
     def _create_X(self, messages):
-        coefficients = getattr(self.clf, "coef_", None)  # absent before the first fit
-        if coefficients is not None and not coefficients.flags.f_contiguous:
-            # predict_proba multiplies the row by coef_.T; scipy copies a transposed C-ordered
-            # matrix (classes x features) on every call, a Fortran-ordered one is used in place
-            self.clf.coef_ = np.asfortranarray(coefficients)
         rows = [sentence_row(message) for message in messages]
         return rows[0] if len(rows) == 1 else vstack(rows, format="csr")
 
@@ -249,17 +244,30 @@ def build_classifier_rows_from_sentence_features() -> None:
         # A text of only spaces has no tokens, so no count features: its row is narrower than
         # the model's and predict_proba raised. It gets no intent (confidence 0) instead, which
         # the FallbackClassifier turns into nlu_fallback, as for any text the bot cannot read.
-        with_words = [message for message in messages if (message.get(TEXT) or "").strip()]
+        with_words, wordless = [], []
+        for message in messages:
+            (with_words if (message.get(TEXT) or "").strip() else wordless).append(message)
         if with_words:
             process(self, with_words)
-        for message in messages:
-            if not (message.get(TEXT) or "").strip():
-                message.set("intent", {"name": None, "confidence": 0.0}, add_to_output=True)
-                message.set("intent_ranking", [], add_to_output=True)
+        for message in wordless:
+            message.set("intent", {"name": None, "confidence": 0.0}, add_to_output=True)
+            message.set("intent_ranking", [], add_to_output=True)
         return messages
+
+    load = LogisticRegressionClassifier.load.__func__
+
+    def load_with_fortran_coefficients(cls, *args, **kwargs):
+        component = load(cls, *args, **kwargs)
+        coefficients = getattr(component.clf, "coef_", None)  # absent when nothing was trained
+        if coefficients is not None:
+            # predict_proba multiplies the row by coef_.T; scipy copies a transposed C-ordered
+            # matrix (classes x features) on every call, a Fortran-ordered one is used in place
+            component.clf.coef_ = np.asfortranarray(coefficients)
+        return component
 
     LogisticRegressionClassifier._create_X = _create_X
     LogisticRegressionClassifier.process = process_texts_with_words
+    LogisticRegressionClassifier.load = classmethod(load_with_fortran_coefficients)
     LogisticRegressionClassifier._bot_create_X = create_x
 
 

@@ -51,14 +51,19 @@ print(json.dumps({"before": before, "after": after, "rows_built": rows_built, "f
 '''
 
 
-@pytest.fixture(scope="module")
-def probed(model) -> dict:
-    """The probe's findings: one model load without the fixes, one with, one through `gc`."""
+def run_probe(code: str, *args: str) -> dict:
+    """Run `code` in .venv-rasa; it prints its findings as JSON on its last line."""
     result = subprocess.run([str(REPO / ".venv-rasa" / "bin" / "python"), "-W", "ignore", "-c",
-                             PROBE, str(model)], cwd=REPO, env=rasa_env(), capture_output=True,
+                             code, *args], cwd=REPO, env=rasa_env(), capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def probed(model) -> dict:
+    """The probe's findings: one model load without the fixes, one with, one through `gc`."""
+    return run_probe(PROBE, str(model))
 
 
 def test_classifier_rows_from_sentence_features_give_the_same_intents(probed):
@@ -122,11 +127,7 @@ print(json.dumps({"cases": len(cases), "valid": sum(v for v, _ in verdicts),
 
 
 def test_checking_each_event_against_its_own_type_gives_the_full_schemas_verdict():
-    result = subprocess.run([str(REPO / ".venv-rasa" / "bin" / "python"), "-W", "ignore", "-c",
-                             VALIDATOR_PROBE], cwd=REPO, env=rasa_env(), capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_probe(VALIDATOR_PROBE)
     assert found["differ"] == []
     assert found["cases"] > 500 and 100 < found["valid"] < found["cases"] - 100  # both verdicts well covered
 
@@ -166,9 +167,5 @@ asyncio.run(main())
 
 
 def test_replaying_the_recorded_graph_order_parses_and_predicts_the_same(model):
-    result = subprocess.run([str(REPO / ".venv-rasa" / "bin" / "python"), "-W", "ignore", "-c",
-                             GRAPH_PROBE, str(model)], cwd=REPO, env=rasa_env(), capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_probe(GRAPH_PROBE, str(model))
     assert found == {"same": True, "count": 10, "plans": 2}  # one plan to parse, one to predict
