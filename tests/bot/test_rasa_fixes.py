@@ -169,3 +169,50 @@ asyncio.run(main())
 def test_replaying_the_recorded_graph_order_parses_and_predicts_the_same(model):
     found = run_probe(GRAPH_PROBE, str(model))
     assert found == {"same": True, "count": 10, "plans": 2}  # one plan to parse, one to predict
+
+
+RULES_PROBE = r'''
+import json, sys
+from pathlib import Path
+from rasa.core.agent import Agent
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.core.training_data.structures import StoryGraph
+from bot import rasa_run
+
+agent = Agent.load(sys.argv[1])
+domain = agent.domain
+policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+              if isinstance(node._component, RulePolicy))
+steps = [step for path in sorted(Path("bot/tests").glob("*.yml"))
+         for step in YAMLStoryReader(domain).read_from_file(path)]
+stories = TrainingDataGenerator(StoryGraph(steps), domain, remove_duplicates=False, augmentation_factor=0,
+                                use_story_concatenation=False).generate_story_trackers()
+# every point of every test story where the bot picks its next action, forms included
+trackers = [DialogueStateTracker.from_events(story.sender_id, list(story.events)[:k], domain.slots)
+            for story in stories for k, event in enumerate(story.events)
+            if k and isinstance(event, ActionExecuted)]
+
+def predictions():
+    found = [policy.predict_action_probabilities(tracker, domain) for tracker in trackers]
+    return json.loads(json.dumps([[p.probabilities, [e.as_dict() for e in p.events], p.hide_rule_turn,
+                                   p.is_end_to_end_prediction, p.is_no_user_prediction] for p in found]))
+
+before = predictions()
+rasa_run.apply(["rules"])
+after = predictions()
+print(json.dumps({"same": before == after, "count": len(trackers),
+                  "in_loop": sum(t.active_loop_name is not None for t in trackers),
+                  "longest": max(len(t.events) for t in trackers)}))
+'''
+
+
+def test_rules_found_from_the_newest_action_predict_the_same(model):
+    found = run_probe(RULES_PROBE, str(model))
+    assert found["same"] is True
+    # long histories and active forms (the unhappy-path rules) are both covered
+    assert found["count"] > 500 and found["in_loop"] > 100 and found["longest"] > 40
+
