@@ -216,3 +216,56 @@ def test_rules_found_from_the_newest_action_predict_the_same(model):
     # long histories and active forms (the unhappy-path rules) are both covered
     assert found["count"] > 500 and found["in_loop"] > 100 and found["longest"] > 40
 
+
+
+STATES_PROBE = r'''
+import json, sys
+from pathlib import Path
+from rasa.core.agent import Agent
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActionReverted, Restarted, UserUtteranceReverted
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.core.training_data.structures import StoryGraph
+from bot import rasa_run
+
+agent = Agent.load(sys.argv[1])
+domain = agent.domain
+policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+              if isinstance(node._component, RulePolicy))
+rule_only = policy._get_rule_only_data()
+steps = [step for path in sorted(Path("bot/tests").glob("*.yml"))
+         for step in YAMLStoryReader(domain).read_from_file(path)]
+stories = TrainingDataGenerator(StoryGraph(steps), domain, remove_duplicates=False, augmentation_factor=0,
+                                use_story_concatenation=False).generate_story_trackers()
+rasa_run.apply(["states"])
+original = Domain._bot_states_for_tracker_history
+flags = [dict(), dict(ignore_rule_only_turns=True, rule_only_data=rule_only),
+         dict(ignore_rule_only_turns=False, rule_only_data=rule_only)]
+checked, differ = 0, []
+
+def compare(tracker, where):
+    global checked
+    for flag in flags:
+        kept = domain.states_for_tracker_history(tracker, **flag)
+        if kept != original(domain, tracker, **flag):
+            differ.append(where)
+        checked += 1
+
+# events arrive one by one, as in a served conversation; then undone, and a restart
+undo = [UserUtteranceReverted(), ActionReverted(), ActionExecuted("action_listen"), Restarted()]
+for number, story in enumerate(stories):
+    tracker = DialogueStateTracker.from_events(f"s{number}", [], domain.slots)
+    for index, event in enumerate([*story.events, *undo]):
+        tracker.update(event)
+        compare(tracker, [number, index])
+print(json.dumps({"differ": differ[:5], "checked": checked, "stories": len(stories)}))
+'''
+
+
+def test_kept_dialogue_states_are_rasas_states(model):
+    found = run_probe(STATES_PROBE, str(model))
+    assert found["differ"] == []
+    assert found["stories"] > 40 and found["checked"] > 5000
