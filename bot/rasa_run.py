@@ -72,11 +72,10 @@ from typing import Any
 
 import numpy as np
 from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.nlu.constants import ACTION_NAME, FEATURE_TYPE_SENTENCE, TEXT
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 
-FIXES = ("validator", "language", "sqlite", "events", "connections", "classifier", "gc", "graph",
-         "rules", "states")
 LANGUAGE_ACTION = "action_detect_language"
 
 
@@ -371,8 +370,8 @@ def run_graphs_in_recorded_order() -> None:
     DaskGraphRunner.run = run
 
 
-def rule_index(lookup: dict, rule_states) -> tuple[dict, dict, list]:
-    """Rule keys by the action their last state names (None: it names none), their lengths.
+def rule_index(lookup: dict, rule_states) -> tuple[dict, dict]:
+    """Rule keys by the action their last state names (None: it names none), and their lengths.
 
     A rule whose last state names a previous action can only match a state with that same
     previous action, so the newest state is checked against its bucket and the None one only.
@@ -383,7 +382,7 @@ def rule_index(lookup: dict, rule_states) -> tuple[dict, dict, list]:
         lengths[key] = len(states)
         action = states[-1].get(PREVIOUS_ACTION, {}).get(ACTION_NAME) if states else None
         buckets.setdefault(action, []).append(key)
-    return buckets, lengths, buckets.get(None, [])
+    return buckets, lengths
 
 
 def match_rules_by_last_action() -> None:
@@ -394,15 +393,16 @@ def match_rules_by_last_action() -> None:
         return
 
     def get_possible_keys(self, lookup, states):
+        if not states:
+            return set(lookup.keys())
         indexes = self.__dict__.setdefault("_bot_rule_indexes", {})
         kept = indexes.get(id(lookup))
         if kept is None or kept[0] is not lookup:  # the lookup itself is kept: its id stays its own
             kept = indexes[id(lookup)] = (lookup, *rule_index(lookup, self._rule_key_to_state))
-        _, buckets, lengths, unnamed = kept
-        if not states:
-            return set(lookup.keys())
+        _, buckets, lengths = kept
         newest = states[-1]
         action = newest.get(PREVIOUS_ACTION, {}).get(ACTION_NAME)
+        unnamed = buckets.get(None, [])
         candidates = buckets.get(action, []) + unnamed if action is not None else unnamed
         possible_keys = {key for key in candidates if self._is_rule_applicable(key, 0, newest)}
         for i, state in enumerate(reversed(states[:-1]), start=1):
@@ -433,8 +433,8 @@ class PriorTurns:
     """A conversation's replay so far: its applied events, the tracker they were replayed
     into, and the turn before each of their actions."""
     domain: Any
+    replay: Any
     applied: list = field(default_factory=list)
-    replay: Any = None
     turns: list = field(default_factory=list)
 
 
@@ -444,10 +444,9 @@ def copied_state(state: dict) -> dict:
 
 
 def prior_turn(domain, tracker, hide_rule_turn: bool) -> PriorTurn:
-    action = tracker.latest_action
+    # the tracker replaces its latest_action dict on every action, never changes it: kept as is
     return PriorTurn(domain.get_active_state(tracker), hide_rule_turn, tracker.followup_action,
-                     tracker.latest_action_name, tracker.active_loop_name,
-                     dict(action) if action is not None else None)
+                     tracker.latest_action_name, tracker.active_loop_name, tracker.latest_action)
 
 
 class PriorTurnsCache:
@@ -458,15 +457,13 @@ class PriorTurnsCache:
 
     def turns(self, domain, tracker) -> list[PriorTurn]:
         """A PriorTurn before each applied action, then one for the tracker as it is now."""
-        from rasa.shared.core.events import ActionExecuted
-
         applied = tracker.applied_events()
         key = id(tracker)
         held = self._by_tracker.get(key)
         kept = held[1] if held is not None and held[0]() is tracker else None
         if (kept is None or kept.domain is not domain or len(kept.applied) > len(applied)
                 or any(old is not new for old, new in zip(kept.applied, applied))):
-            kept = PriorTurns(domain, replay=tracker.init_copy())
+            kept = PriorTurns(domain, tracker.init_copy())
             self._by_tracker[key] = (weakref.ref(tracker, lambda _, key=key: self._by_tracker.pop(key, None)),
                                      kept)
         for event in applied[len(kept.applied):]:
@@ -479,7 +476,6 @@ class PriorTurnsCache:
 
 def keep_dialogue_states() -> None:
     """Domain.states_for_tracker_history from a kept replay (same states, same filtering)."""
-    from rasa.shared.core.constants import PREVIOUS_ACTION as PREVIOUS
     from rasa.shared.core.domain import Domain
 
     if getattr(Domain, "_bot_states_for_tracker_history", None) is not None:
@@ -508,7 +504,7 @@ def keep_dialogue_states() -> None:
                 if states:
                     self._substitute_rule_only_user_input(state, states[-1])
                 if ml_action:
-                    state[PREVIOUS] = dict(ml_action)
+                    state[PREVIOUS_ACTION] = dict(ml_action)  # a copy: callers may change states
             states.append(self._clean_state(state))
         return states
 
@@ -570,36 +566,34 @@ def keep_connections() -> None:
     EndpointConfig._bot_session = new_session
 
 
+# name (BOT_RASA_FIXES) -> the patch; applied in this order
+FIXES = {
+    "validator": patch_action_response_validation,
+    "language": answer_language_detection_in_process,
+    "sqlite": tune_sqlite,
+    "events": remember_event_types,
+    "connections": keep_connections,
+    "classifier": build_classifier_rows_from_sentence_features,
+    "gc": freeze_heap_after_model_loads,
+    "graph": run_graphs_in_recorded_order,
+    "rules": match_rules_by_last_action,
+    "states": keep_dialogue_states,
+}
+
+
 def selected_fixes(value: str | None = None) -> list[str]:
     value = os.environ.get("BOT_RASA_FIXES", ",".join(FIXES)) if value is None else value
     chosen = [name.strip() for name in value.split(",") if name.strip() and name.strip() != "none"]
     unknown = set(chosen) - set(FIXES)
     if unknown:
-        raise SystemExit(f"BOT_RASA_FIXES: unknown {sorted(unknown)}; choose from {FIXES} or none")
+        raise SystemExit(f"BOT_RASA_FIXES: unknown {sorted(unknown)}; choose from {tuple(FIXES)} or none")
     return chosen
 
 
 def apply(fixes: list[str]) -> None:
-    if "validator" in fixes:
-        patch_action_response_validation()
-    if "language" in fixes:
-        answer_language_detection_in_process()
-    if "sqlite" in fixes:
-        tune_sqlite()
-    if "events" in fixes:
-        remember_event_types()
-    if "connections" in fixes:
-        keep_connections()
-    if "classifier" in fixes:
-        build_classifier_rows_from_sentence_features()
-    if "gc" in fixes:
-        freeze_heap_after_model_loads()
-    if "graph" in fixes:
-        run_graphs_in_recorded_order()
-    if "rules" in fixes:
-        match_rules_by_last_action()
-    if "states" in fixes:
-        keep_dialogue_states()
+    for name, patch in FIXES.items():
+        if name in fixes:
+            patch()
 
 
 def main() -> None:

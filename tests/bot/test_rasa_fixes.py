@@ -171,12 +171,13 @@ def test_replaying_the_recorded_graph_order_parses_and_predicts_the_same(model):
     assert found == {"same": True, "count": 10, "plans": 2}  # one plan to parse, one to predict
 
 
-RULES_PROBE = r'''
+TEST_STORIES = r'''
 import json, sys
 from pathlib import Path
 from rasa.core.agent import Agent
 from rasa.core.policies.rule_policy import RulePolicy
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActionReverted, Restarted, UserUtteranceReverted
 from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
@@ -191,6 +192,10 @@ steps = [step for path in sorted(Path("bot/tests").glob("*.yml"))
          for step in YAMLStoryReader(domain).read_from_file(path)]
 stories = TrainingDataGenerator(StoryGraph(steps), domain, remove_duplicates=False, augmentation_factor=0,
                                 use_story_concatenation=False).generate_story_trackers()
+'''  # the model, its RulePolicy and the trackers of the test stories (bot/tests), for the probes below
+
+
+RULES_PROBE = TEST_STORIES + r'''
 # every point of every test story where the bot picks its next action, forms included
 trackers = [DialogueStateTracker.from_events(story.sender_id, list(story.events)[:k], domain.slots)
             for story in stories for k, event in enumerate(story.events)
@@ -217,29 +222,8 @@ def test_rules_found_from_the_newest_action_predict_the_same(model):
     assert found["count"] > 500 and found["in_loop"] > 100 and found["longest"] > 40
 
 
-
-STATES_PROBE = r'''
-import json, sys
-from pathlib import Path
-from rasa.core.agent import Agent
-from rasa.core.policies.rule_policy import RulePolicy
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActionReverted, Restarted, UserUtteranceReverted
-from rasa.shared.core.generator import TrainingDataGenerator
-from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
-from rasa.shared.core.training_data.structures import StoryGraph
-from bot import rasa_run
-
-agent = Agent.load(sys.argv[1])
-domain = agent.domain
-policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
-              if isinstance(node._component, RulePolicy))
+STATES_PROBE = TEST_STORIES + r'''
 rule_only = policy._get_rule_only_data()
-steps = [step for path in sorted(Path("bot/tests").glob("*.yml"))
-         for step in YAMLStoryReader(domain).read_from_file(path)]
-stories = TrainingDataGenerator(StoryGraph(steps), domain, remove_duplicates=False, augmentation_factor=0,
-                                use_story_concatenation=False).generate_story_trackers()
 rasa_run.apply(["states"])
 original = Domain._bot_states_for_tracker_history
 flags = [dict(), dict(ignore_rule_only_turns=True, rule_only_data=rule_only),
