@@ -33,6 +33,15 @@ def record_offer(session: Session, *, account_number: str, reason_code: str, act
     return outcome
 
 
+def retention_in_conversation(session: Session, *, conversation_id: str,
+                              since: datetime | None = None) -> RetentionOutcome | None:
+    """The retention offer already made in this chat (since `since`), if any."""
+    query = select(RetentionOutcome).where(RetentionOutcome.conversation_id == conversation_id)
+    if since is not None:
+        query = query.where(RetentionOutcome.offered_at >= since)
+    return session.scalars(query.order_by(RetentionOutcome.id.desc()).limit(1)).first()
+
+
 def record_response(session: Session, *, outcome_id: int, response: OfferResponse,
                     actor: Actor) -> RetentionOutcome:
     outcome = session.get(RetentionOutcome, outcome_id)

@@ -17,7 +17,9 @@ from billing_core.enums import Role
 from billing_core.errors import NotFound
 from billing_core.invoices.service import explain_latest_bill
 from billing_core.plans.service import recommend_plan, with_vat
-from billing_core.retention.service import record_offer
+from billing_core.retention.models import OfferResponse
+from billing_core.retention.service import (record_offer, record_response,
+                                          retention_in_conversation)
 from bot.actions.common import AccountAction, Context, answers, new_idempotency_key
 
 OFFER_ORDER = (ConcessionKind.late_fee_waiver, ConcessionKind.goodwill_credit,
@@ -135,8 +137,23 @@ class ActionHandleComplaint(AccountAction):
 
 @answers("cancel_service", "action_handle_cancellation")
 class ActionHandleCancellation(AccountAction):
+    """A first threat: empathy and the best offer policy allows. A threat repeated in the same
+    session means the customer is still unhappy: an unanswered offer counts as declined and a
+    person is offered, never the same offer (and retention record) again."""
+
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        earlier = retention_in_conversation(session, conversation_id=context.conversation_id,
+                                            since=context.session_started_at)
+        if earlier is not None:
+            if earlier.concession_kind and earlier.response is OfferResponse.offered:
+                record_response(session, outcome_id=earlier.id, response=OfferResponse.declined,
+                                actor=Actor.bot())
+            dispatcher.utter_message(response="utter_cancel_how")
+            return offer_person(dispatcher, "cancel_threat")
+        if tracker.get_slot("pending_request") != self.intent:
+            # not resumed after verification, where the empathy came before the questions
+            dispatcher.utter_message(response="utter_cancel_empathy")
         events = offer_best_concession(dispatcher, context, session, churn_risk=True,
                                        reason_code="cancel_threat")
         return [SlotSet("churn_risk", True)] + events

@@ -8,14 +8,19 @@ from bot.serve import start_action_server, start_rasa_server, write_endpoints
 from bot.training import REPO, current_model, rasa_env
 
 
-@pytest.fixture(scope="session")
-def bot_database_url(tmp_path_factory) -> str:
-    """A migrated SQLite database with the demo data, committed, shared by the bot processes."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('botdb') / 'billing.db'}"
+def seeded_database(folder: Path) -> str:
+    """A migrated SQLite database in `folder` with the demo data, committed; returns its URL."""
+    url = f"sqlite:///{folder / 'billing.db'}"
     for args in (["migrate"], ["seed", "--demo"]):
         subprocess.run([sys.executable, "-m", "billing_core", "--database-url", url, *args],
                        check=True, capture_output=True, env=rasa_env(), timeout=120)
     return url
+
+
+@pytest.fixture(scope="session")
+def bot_database_url(tmp_path_factory) -> str:
+    """The demo database shared by the bot processes."""
+    return seeded_database(tmp_path_factory.mktemp("botdb"))
 
 
 @pytest.fixture(scope="session")

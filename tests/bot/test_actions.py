@@ -1,5 +1,6 @@
 """Actions against a seeded database, called the way the action server calls them."""
 import asyncio
+import time
 
 import pytest
 from rasa_sdk import Tracker
@@ -9,11 +10,13 @@ from sqlalchemy import create_engine, func, select, text
 from billing_core.config import get_settings
 from bot.actions.arrangements import parse_arrangement_choice
 from bot.actions.billing import ActionExplainBill, ActionShowBalance
+from bot.actions.concessions import ActionHandleCancellation
 from bot.actions.db import session_factory
 from bot.actions.dialogue import ActionClarify, ActionConfirm, ActionRephraseInForm
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import ActionRememberRequest, ValidateVerifyForm
 from bot.language import detect_language
+from tests.bot.conftest import seeded_database
 
 
 @pytest.fixture(autouse=True)
@@ -133,6 +136,56 @@ def test_an_unsure_yes_is_asked_again_before_anything_is_written(bot_database_ur
         assert connection.scalar(text(
             "select count(*) from plan_changes where idempotency_key = 't:plan:unsure'")) == 0
     engine.dispose()
+
+
+@pytest.fixture
+def own_database(tmp_path, monkeypatch):
+    """The demo data as seeded, for a test whose outcome other tests' writes would change."""
+    url = seeded_database(tmp_path)
+    monkeypatch.setenv("BILLING_DATABASE_URL", url)
+    get_settings.cache_clear()
+    session_factory.cache_clear()
+    return url
+
+
+def with_slots(slots, events):
+    return {**slots, **{e["name"]: e["value"] for e in events if e["event"] == "slot"}}
+
+
+@pytest.mark.parametrize("pending_request, first_replies", [
+    (None, ["utter_cancel_empathy", "utter_offer_retention"]),
+    # resumed after verification: the empathy was said before the questions
+    ("cancel_service", ["utter_offer_retention"]),
+])
+def test_a_repeated_cancel_threat_declines_the_offer_and_offers_a_person(
+        own_database, pending_request, first_replies):
+    slots = {"verified": True, "verified_account": "10000004", "language": "nl",
+             "pending_request": pending_request}
+    first = CollectingDispatcher()
+    slots = with_slots(slots, run(ActionHandleCancellation(), first,
+                                  tracker("eva-cancel", slots, intent="cancel_service")))
+    assert responses(first) == first_replies
+    again = CollectingDispatcher()
+    slots = with_slots(slots, run(ActionHandleCancellation(), again,
+                                  tracker("eva-cancel", slots, intent="cancel_service")))
+    assert responses(again) == ["utter_cancel_how", "utter_offer_person"]
+    assert slots["offer"] == {"type": "handoff", "reason": "cancel_threat"}
+    engine = create_engine(own_database)
+    with engine.connect() as connection:
+        outcomes = connection.execute(text(
+            "select concession_kind, response from retention_outcomes "
+            "where conversation_id = 'eva-cancel'")).all()
+    engine.dispose()
+    assert outcomes == [("retention_discount", "declined")]
+
+    # After an idle hour Rasa starts a new session (an SMS sender keeps its id): a threat
+    # then is a new one again.
+    later = CollectingDispatcher()
+    new_session = [{"event": "session_started", "timestamp": time.time()}]
+    run(ActionHandleCancellation(), later,
+        tracker("eva-cancel", {**slots, "pending_request": None}, intent="cancel_service",
+                events=new_session))
+    assert responses(later) == ["utter_cancel_empathy", "utter_offer_retention"]
 
 
 def test_unclear_twice_offers_a_person():

@@ -163,3 +163,19 @@ def test_a_message_without_words_gets_a_polite_reply_not_silence(rasa_server, me
     chat = Conversation(rasa_server)
     assert chat.say(message).strip()
     assert chat.say("hi").strip()  # and the conversation goes on
+
+
+def test_a_customer_still_leaving_after_the_offer_is_offered_a_person_not_the_offer_again(
+        rasa_server, database):
+    chat = Conversation(rasa_server)
+    chat.say("I want to stop my subscription with you")
+    offer = verify(chat, "10000002", "3511CD")
+    assert "Sanne de Vries" in offer and AMOUNT.search(offer), offer
+    reply = chat.say("no, I really want to cancel")
+    assert "a colleague will handle it" in reply and "pass this on to a colleague" in reply, reply
+    assert not AMOUNT.search(reply), reply  # no offer again
+    with database.connect() as connection:
+        responses = connection.execute(text(
+            "select response from retention_outcomes where conversation_id = :chat"),
+            {"chat": chat.sender}).scalars().all()
+    assert responses == ["declined"]
