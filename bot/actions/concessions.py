@@ -4,6 +4,9 @@ The bot offers the first concession that fits the policy and its own limit: a la
 waiver, then goodwill credit after bill shock, then (for a cancellation threat) a retention
 discount. Anything larger, or a customer still unhappy, goes to a person.
 """
+from abc import ABC
+from typing import Any
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -20,7 +23,9 @@ from billing_core.plans.service import recommend_plan, with_vat
 from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
-from bot.actions.common import AccountAction, Context, answers, new_idempotency_key
+from bot.actions.common import (AccountAction, Context, answers, new_idempotency_key,
+                                run_in_session)
+from bot.actions.handoff import hand_off
 
 OFFER_ORDER = (ConcessionKind.late_fee_waiver, ConcessionKind.goodwill_credit,
                ConcessionKind.retention_discount)
@@ -45,6 +50,42 @@ REASON_PHRASES = {
 def offer_person(dispatcher: CollectingDispatcher, reason: str) -> list[EventType]:
     dispatcher.utter_message(response="utter_offer_person")
     return [SlotSet("awaiting", "confirm"), SlotSet("offer", {"type": "handoff", "reason": reason})]
+
+
+def open_offer(tracker: Tracker) -> dict | None:
+    """What the bot asked the customer to confirm, while that question is still open."""
+    return tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+
+
+def decline_offer(session: Session, offer: dict) -> None:
+    """A declined retention offer is recorded; other offers leave nothing to record."""
+    if offer.get("retention_outcome_id"):
+        record_response(session, outcome_id=offer["retention_outcome_id"],
+                        response=OfferResponse.declined, actor=Actor.bot())
+
+
+class ConcessionAction(AccountAction, ABC):
+    """A complaint, a discount request or a cancellation threat. Said again while the bot's
+    answer is still open, it means the customer is still unhappy: a person, not the same
+    answer (and offer) again."""
+
+    still_unhappy_response = "utter_not_enough"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        context = Context.of(tracker)
+        offer = open_offer(tracker)
+        if not (context.verified and offer and offer["type"] in ("concession", "handoff")):
+            return await super().run(dispatcher, tracker, domain)
+        if offer["type"] == "handoff":  # "shall I pass this on?" answered with more of the same
+            return await hand_off(dispatcher, tracker, context, offer["reason"])
+
+        def escalate(dispatcher, tracker, context, session):
+            decline_offer(session, offer)
+            dispatcher.utter_message(response=self.still_unhappy_response)
+            return offer_person(dispatcher, "offer_declined")
+
+        return await run_in_session(dispatcher, escalate, tracker, context)
 
 
 def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, session: Session, *,
@@ -108,7 +149,7 @@ def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Sessi
 
 
 @answers("request_discount", "action_offer_concession")
-class ActionOfferConcession(AccountAction):
+class ActionOfferConcession(ConcessionAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         return offer_best_concession(dispatcher, context, session,
@@ -117,7 +158,7 @@ class ActionOfferConcession(AccountAction):
 
 
 @answers("complain", "action_handle_complaint")
-class ActionHandleComplaint(AccountAction):
+class ActionHandleComplaint(ConcessionAction):
     """Look at the bill first: explain a rise in one line, then offer what is fair."""
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
@@ -136,20 +177,19 @@ class ActionHandleComplaint(AccountAction):
 
 
 @answers("cancel_service", "action_handle_cancellation")
-class ActionHandleCancellation(AccountAction):
-    """A first threat: empathy and the best offer policy allows. A threat repeated in the same
-    session means the customer is still unhappy: an unanswered offer counts as declined and a
-    person is offered, never the same offer (and retention record) again."""
+class ActionHandleCancellation(ConcessionAction):
+    """A first threat: empathy and the best offer policy allows. A threat again in the same
+    session, even after the offer was answered, goes to a person: never a second offer or
+    retention record."""
+
+    still_unhappy_response = "utter_cancel_how"
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         earlier = retention_in_conversation(session, conversation_id=context.conversation_id,
                                             since=context.session_started_at)
         if earlier is not None:
-            if earlier.concession_kind and earlier.response is OfferResponse.offered:
-                record_response(session, outcome_id=earlier.id, response=OfferResponse.declined,
-                                actor=Actor.bot())
-            dispatcher.utter_message(response="utter_cancel_how")
+            dispatcher.utter_message(response=self.still_unhappy_response)
             return offer_person(dispatcher, "cancel_threat")
         if tracker.get_slot("pending_request") != self.intent:
             # not resumed after verification, where the empathy came before the questions

@@ -17,7 +17,7 @@ from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
 from bot.actions.arrangements import offer_arrangement, parse_arrangement_choice
 from bot.actions.common import Context, run_in_session
-from bot.actions.concessions import offer_person
+from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change
 
@@ -86,7 +86,7 @@ class ActionConfirm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         context = Context.of(tracker)
-        offer = tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+        offer = open_offer(tracker)
         if not offer:
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return CLEARED
@@ -117,7 +117,7 @@ class ActionDecline(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         context = Context.of(tracker)
-        offer = tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+        offer = open_offer(tracker)
         if not offer or offer["type"] == "handoff":
             dispatcher.utter_message(response="utter_anything_else")
             return CLEARED
@@ -127,9 +127,7 @@ class ActionDecline(Action):
 
         # A declined concession: the customer is still unhappy, so offer a person.
         def handle(dispatcher, tracker, context, session):
-            if offer.get("retention_outcome_id"):
-                record_response(session, outcome_id=offer["retention_outcome_id"],
-                                response=OfferResponse.declined, actor=Actor.bot())
+            decline_offer(session, offer)
             return offer_person(dispatcher, "offer_declined")
 
         return await run_in_session(dispatcher, handle, tracker, context)

@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, func, select, text
 from billing_core.config import get_settings
 from bot.actions.arrangements import parse_arrangement_choice
 from bot.actions.billing import ActionExplainBill, ActionShowBalance
-from bot.actions.concessions import ActionHandleCancellation
+from bot.actions.concessions import (ActionHandleCancellation, ActionHandleComplaint,
+                                     ActionOfferConcession)
 from bot.actions.db import session_factory
 from bot.actions.dialogue import ActionClarify, ActionConfirm, ActionRephraseInForm
 from bot.actions.handoff import ActionHandoff
@@ -159,17 +160,22 @@ def with_slots(slots, events):
 ])
 def test_a_repeated_cancel_threat_declines_the_offer_and_offers_a_person(
         own_database, pending_request, first_replies):
+    def threat(slots, events=()):
+        dispatcher = CollectingDispatcher()
+        events = run(ActionHandleCancellation(), dispatcher,
+                     tracker("eva-cancel", slots, intent="cancel_service", events=list(events)))
+        return responses(dispatcher), with_slots(slots, events)
+
     slots = {"verified": True, "verified_account": "10000004", "language": "nl",
              "pending_request": pending_request}
-    first = CollectingDispatcher()
-    slots = with_slots(slots, run(ActionHandleCancellation(), first,
-                                  tracker("eva-cancel", slots, intent="cancel_service")))
-    assert responses(first) == first_replies
-    again = CollectingDispatcher()
-    slots = with_slots(slots, run(ActionHandleCancellation(), again,
-                                  tracker("eva-cancel", slots, intent="cancel_service")))
-    assert responses(again) == ["utter_cancel_how", "utter_offer_person"]
-    assert slots["offer"] == {"type": "handoff", "reason": "cancel_threat"}
+    replies, slots = threat(slots)
+    assert replies == first_replies
+    replies, slots = threat({**slots, "pending_request": None})  # while the offer is open
+    assert replies == ["utter_cancel_how", "utter_offer_person"]
+    assert slots["offer"] == {"type": "handoff", "reason": "offer_declined"}
+    # "no" to the person, then the threat once more: still no second offer
+    replies, slots = threat({**slots, "awaiting": None, "offer": None})
+    assert replies == ["utter_cancel_how", "utter_offer_person"]
     engine = create_engine(own_database)
     with engine.connect() as connection:
         outcomes = connection.execute(text(
@@ -180,12 +186,32 @@ def test_a_repeated_cancel_threat_declines_the_offer_and_offers_a_person(
 
     # After an idle hour Rasa starts a new session (an SMS sender keeps its id): a threat
     # then is a new one again.
-    later = CollectingDispatcher()
     new_session = [{"event": "session_started", "timestamp": time.time()}]
-    run(ActionHandleCancellation(), later,
-        tracker("eva-cancel", {**slots, "pending_request": None}, intent="cancel_service",
-                events=new_session))
-    assert responses(later) == ["utter_cancel_empathy", "utter_offer_retention"]
+    replies, _ = threat({**slots, "awaiting": None, "offer": None}, new_session)
+    assert replies == ["utter_cancel_empathy", "utter_offer_retention"]
+
+
+GOODWILL_OFFER = {"type": "concession", "kind": "goodwill_credit", "amount_minor": 500,
+                  "months": None, "reason": "complaint", "churn_risk": False, "key": "t:goodwill"}
+
+
+@pytest.mark.parametrize("action, intent", [(ActionHandleComplaint(), "complain"),
+                                            (ActionOfferConcession(), "request_discount")])
+def test_still_unhappy_while_an_offer_is_open_goes_to_a_person(action, intent):
+    slots = {"verified": True, "verified_account": "10000001", "language": "en",
+             "awaiting": "confirm"}
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, tracker(slots={**slots, "offer": GOODWILL_OFFER},
+                                             intent=intent))
+    assert responses(dispatcher) == ["utter_not_enough", "utter_offer_person"]
+    assert with_slots({}, events)["offer"] == {"type": "handoff", "reason": "offer_declined"}
+    # asked "shall I pass this on?" and answered with more of the same: passed on
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, tracker(
+        slots={**slots, "offer": {"type": "handoff", "reason": "offer_declined"}}, intent=intent))
+    assert responses(dispatcher)[0] == "utter_handoff"
+    assert dispatcher.messages[1]["custom"]["handoff"]["reason"] == "offer_declined"
+    assert with_slots({}, events)["offer"] is None
 
 
 def test_unclear_twice_offers_a_person():

@@ -179,3 +179,12 @@ def test_a_customer_still_leaving_after_the_offer_is_offered_a_person_not_the_of
             "select response from retention_outcomes where conversation_id = :chat"),
             {"chat": chat.sender}).scalars().all()
     assert responses == ["declined"]
+
+
+def test_complaining_again_after_being_offered_a_person_hands_off(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("my bill is way too high, this is ridiculous")
+    assert "pass this on to a colleague" in verify(chat, "10000002", "3511CD")
+    reply = chat.say("this is a joke, I want to complain")
+    assert "connecting you with a colleague" in reply, reply
+    assert chat.custom()[0]["handoff"]["reason"] == "complaint"
