@@ -110,6 +110,20 @@ class ActionConfirm(Action):
         return await run_in_session(dispatcher, handle, tracker, context)
 
 
+class ActionOutOfScope(Action):
+    """Say what the bot can do, and ask again a yes/no question that is still open."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(response="utter_out_of_scope")
+        if open_offer(tracker):
+            dispatcher.utter_message(response="utter_confirm_again")
+        return []
+
+
 class ActionDecline(Action):
     def name(self) -> str:
         return "action_decline"

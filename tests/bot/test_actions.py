@@ -13,7 +13,8 @@ from bot.actions.billing import ActionExplainBill, ActionShowBalance
 from bot.actions.concessions import (ActionHandleCancellation, ActionHandleComplaint,
                                      ActionOfferConcession)
 from bot.actions.db import session_factory
-from bot.actions.dialogue import ActionClarify, ActionConfirm, ActionRephraseInForm
+from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionOutOfScope,
+                                 ActionRephraseInForm)
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import ActionRememberRequest, ValidateVerifyForm
 from bot.language import detect_language
@@ -212,6 +213,17 @@ def test_still_unhappy_while_an_offer_is_open_goes_to_a_person(action, intent):
     assert responses(dispatcher)[0] == "utter_handoff"
     assert dispatcher.messages[1]["custom"]["handoff"]["reason"] == "offer_declined"
     assert with_slots({}, events)["offer"] is None
+
+
+@pytest.mark.parametrize("slots, replies", [
+    ({}, ["utter_out_of_scope"]),
+    ({"awaiting": "confirm", "offer": {"type": "plan_change", "to_plan": "basic", "key": "k"}},
+     ["utter_out_of_scope", "utter_confirm_again"]),
+])
+def test_out_of_scope_asks_an_open_question_again(slots, replies):
+    dispatcher = CollectingDispatcher()
+    assert run(ActionOutOfScope(), dispatcher, tracker(slots=slots, intent="out_of_scope")) == []
+    assert responses(dispatcher) == replies
 
 
 def test_unclear_twice_offers_a_person():
