@@ -57,6 +57,11 @@ class ActionListPlans(Action):
         return await run_in_session(dispatcher, handle, tracker, context)
 
 
+def other_plan_buttons(session: Session, current_code: str) -> list[dict]:
+    return [{"title": plan.name, "payload": f'/inform{{"plan": "{plan.code}"}}'}
+            for plan in list_plans(session) if plan.code != current_code]
+
+
 def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, session: Session,
                       plan_code: str) -> list[EventType]:
     """Show the preview for `plan_code` and wait for a yes; the change itself waits for it."""
@@ -70,9 +75,10 @@ def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, sessio
     except NotFound:
         dispatcher.utter_message(response="utter_plan_unknown")
         return events + [SlotSet("awaiting", "plan_choice")]
-    except InvalidRequest:
-        dispatcher.utter_message(response="utter_plan_already", plan=plan_code.capitalize())
-        return events + [SlotSet("awaiting", None)]
+    except InvalidRequest:  # already on that plan: ask which one instead
+        dispatcher.utter_message(response="utter_plan_already", plan=plan_code.capitalize(),
+                                 buttons=other_plan_buttons(session, plan_code))
+        return events + [SlotSet("awaiting", "plan_choice")]
     new_price = context.money(preview.to_plan.monthly_price_incl_vat_minor, preview.currency)
     if preview.direction == "upgrade":
         dispatcher.utter_message(
@@ -98,9 +104,7 @@ class ActionChangePlan(AccountAction):
             return offer_plan_change(dispatcher, context, session, target)
         current = current_subscription(session, account_number=context.account_number,
                                        today=context.today).plan
-        buttons = [{"title": plan.name, "payload": f'/inform{{"plan": "{plan.code}"}}'}
-                   for plan in list_plans(session) if plan.code != current.code]
         dispatcher.utter_message(response="utter_ask_target_plan", plan=current.name,
-                                 buttons=buttons)
+                                 buttons=other_plan_buttons(session, current.code))
         say_recommendation(dispatcher, context, session)
         return [SlotSet("awaiting", "plan_choice")]

@@ -13,8 +13,9 @@ from bot.actions.billing import ActionExplainBill, ActionShowBalance
 from bot.actions.concessions import (ActionHandleCancellation, ActionHandleComplaint,
                                      ActionOfferConcession)
 from bot.actions.db import session_factory
-from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionOutOfScope,
-                                 ActionRephraseInForm)
+from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionHandleInform,
+                                 ActionOutOfScope, ActionRephraseInForm)
+from bot.actions.plans import ActionChangePlan
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import ActionRememberRequest, ValidateVerifyForm
 from bot.language import detect_language
@@ -123,6 +124,22 @@ def test_confirmed_plan_change_is_written_once(bot_database_url):
         assert connection.scalar(text(
             "select count(*) from plan_changes where idempotency_key = 't:plan:abc'")) == 1
     engine.dispose()
+
+
+def test_asking_for_the_plan_one_already_has_asks_which_plan_instead():
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionChangePlan(), dispatcher, tracker(slots={**slots, "target_plan": "plus"},
+                                                         intent="change_plan"))
+    assert responses(dispatcher) == ["utter_plan_already"]
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Basic", "Standard", "Premium"]
+    slots = with_slots(slots, events)
+    assert slots["awaiting"] == "plan_choice"
+    # the plan named next gets its preview
+    dispatcher = CollectingDispatcher()
+    events = run(ActionHandleInform(), dispatcher, tracker(slots={**slots, "target_plan": "premium"}))
+    assert responses(dispatcher) == ["utter_plan_preview_upgrade"]
+    assert with_slots(slots, events)["offer"]["to_plan"] == "premium"
 
 
 def test_an_unsure_yes_is_asked_again_before_anything_is_written(bot_database_url):
