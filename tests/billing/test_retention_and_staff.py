@@ -7,7 +7,8 @@ from billing_core.audit.models import AuditEvent
 from billing_core.customers.service import get_account
 from billing_core.enums import Role
 from billing_core.retention.models import OfferResponse
-from billing_core.retention.service import record_offer, record_response, update_followups
+from billing_core.retention.service import (record_offer, record_response,
+                                          retention_in_conversation, update_followups)
 from billing_core.staff.service import authenticate, create_staff_user
 
 
@@ -33,6 +34,19 @@ def test_retention_outcome_follows_the_customer_after_the_offer(demo):
     actions = demo.scalars(select(AuditEvent.action).where(
         AuditEvent.entity_type == "retention_outcome")).all()
     assert sorted(actions) == ["retention.offered", "retention.offered", "retention.response"]
+
+
+def test_the_retention_offer_of_a_chat_is_found_from_when_its_session_started(demo):
+    offered_at = datetime(2025, 1, 10, 12, tzinfo=timezone.utc)
+    outcome = record_offer(demo, account_number="10000004", reason_code="cancel_threat",
+                           actor=Actor.bot(), concession_kind="retention_discount",
+                           amount_minor=3300, conversation_id="c-eva", offered_at=offered_at)
+    assert retention_in_conversation(demo, conversation_id="c-eva") is outcome
+    assert retention_in_conversation(demo, conversation_id="c-eva",
+                                     since=offered_at - timedelta(minutes=5)) is outcome
+    assert retention_in_conversation(demo, conversation_id="c-eva",
+                                     since=offered_at + timedelta(hours=2)) is None
+    assert retention_in_conversation(demo, conversation_id="c-other") is None
 
 
 def test_staff_passwords_are_hashed_and_checked(session):
