@@ -38,7 +38,8 @@ def say_recommendation(dispatcher: CollectingDispatcher, context: Context, sessi
 
 
 class ActionListPlans(Action):
-    """Anyone may see the plans; a verified customer also hears which one fits them best."""
+    """Anyone may see the plans; a verified customer also hears which one fits them best,
+    anyone else how to get that advice."""
 
     def name(self) -> str:
         return "action_list_plans"
@@ -52,6 +53,8 @@ class ActionListPlans(Action):
             dispatcher.utter_message(response="utter_plans", plans=lines)
             if context.verified and context.account_number:
                 say_recommendation(dispatcher, context, session)
+            else:  # the advice needs their usage: offer the way there (verification first)
+                dispatcher.utter_message(response="utter_plans_advice")
             return []
 
         return await run_in_session(dispatcher, handle, tracker, context)

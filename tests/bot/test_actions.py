@@ -15,7 +15,7 @@ from bot.actions.concessions import (ActionHandleCancellation, ActionHandleCompl
 from bot.actions.db import session_factory
 from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionHandleInform,
                                  ActionOutOfScope, ActionRephraseInForm)
-from bot.actions.plans import ActionChangePlan
+from bot.actions.plans import ActionChangePlan, ActionListPlans
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import ActionRememberRequest, ValidateVerifyForm
 from bot.language import detect_language
@@ -124,6 +124,19 @@ def test_confirmed_plan_change_is_written_once(bot_database_url):
         assert connection.scalar(text(
             "select count(*) from plan_changes where idempotency_key = 't:plan:abc'")) == 1
     engine.dispose()
+
+
+@pytest.mark.parametrize("slots, advice, plan", [
+    ({"language": "en"}, "utter_plans_advice", None),
+    ({"language": "en", "verified": True, "verified_account": "10000002"},
+     "utter_plan_recommendation", "Basic"),
+])
+def test_plans_come_with_advice_for_the_verified_and_the_way_to_it_for_others(slots, advice, plan):
+    dispatcher = CollectingDispatcher()
+    run(ActionListPlans(), dispatcher, tracker(slots=slots, intent="ask_plans"))
+    assert responses(dispatcher) == ["utter_plans", advice]
+    assert "Basic" in dispatcher.messages[0]["plans"] and "€" in dispatcher.messages[0]["plans"]
+    assert dispatcher.messages[1].get("plan") == plan
 
 
 def test_asking_for_the_plan_one_already_has_asks_which_plan_instead():

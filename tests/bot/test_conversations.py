@@ -188,3 +188,14 @@ def test_complaining_again_after_being_offered_a_person_hands_off(rasa_server):
     reply = chat.say("this is a joke, I want to complain")
     assert "connecting you with a colleague" in reply, reply
     assert chat.custom()[0]["handoff"]["reason"] == "complaint"
+
+
+def test_plan_advice_before_verification_leads_through_verification(rasa_server):
+    chat = Conversation(rasa_server)
+    reply = chat.say("is there a cheaper plan for me?")
+    assert "Basic" in reply and "once I've checked it's you" in reply, reply
+    button = next(b for r in chat.replies for b in r.get("buttons", []))
+    assert button["payload"] == "/change_plan"
+    assert "account number" in chat.say(button["payload"])
+    reply = verify(chat, "10000002", "3511CD")
+    assert "Basic would save you about" in reply, reply
