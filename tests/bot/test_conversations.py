@@ -179,6 +179,12 @@ def test_a_customer_still_leaving_after_the_offer_is_offered_a_person_not_the_of
             "select response from retention_outcomes where conversation_id = :chat"),
             {"chat": chat.sender}).scalars().all()
     assert responses == ["declined"]
+    # a new session (Rasa starts one after an idle hour; it asks who they are again):
+    # a threat then is a new one
+    httpx.post(f"{rasa_server.url}/conversations/{chat.sender}/execute",
+               json={"name": "action_session_start"}, timeout=30).raise_for_status()
+    assert "account number" in chat.say("I want to cancel my subscription")
+    assert AMOUNT.search(verify(chat, "10000002", "3511CD"))
 
 
 def test_complaining_again_after_being_offered_a_person_hands_off(rasa_server):
