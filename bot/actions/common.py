@@ -4,7 +4,7 @@ from abc import ABC, abstractmethod
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
@@ -37,8 +37,6 @@ class Context:
     verified: bool
     channel: str | None
     today: date
-    # An SMS sender keeps one conversation id for good; a session ends after an idle hour.
-    session_started_at: datetime | None
 
     @classmethod
     def of(cls, tracker: Tracker) -> "Context":
@@ -50,7 +48,6 @@ class Context:
             verified=verified,
             channel=tracker.get_slot("channel"),
             today=date.today(),
-            session_started_at=session_start(tracker),
         )
 
     def money(self, amount_minor: int, currency: str = "EUR") -> str:
@@ -58,12 +55,6 @@ class Context:
 
     def date(self, day: date) -> str:
         return f"{day.day} {MONTHS[self.language][day.month - 1]} {day.year}"
-
-
-def session_start(tracker: Tracker) -> datetime | None:
-    starts = [event["timestamp"] for event in tracker.events
-              if event.get("event") == "session_started" and event.get("timestamp")]
-    return datetime.fromtimestamp(starts[-1], timezone.utc) if starts else None
 
 
 def new_idempotency_key(context: Context, purpose: str) -> str:

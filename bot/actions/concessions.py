@@ -5,6 +5,7 @@ waiver, then goodwill credit after bill shock, then (for a cancellation threat) 
 discount. Anything larger, or a customer still unhappy, goes to a person.
 """
 from abc import ABC
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -50,6 +51,14 @@ REASON_PHRASES = {
 def offer_person(dispatcher: CollectingDispatcher, reason: str) -> list[EventType]:
     dispatcher.utter_message(response="utter_offer_person")
     return [SlotSet("awaiting", "confirm"), SlotSet("offer", {"type": "handoff", "reason": reason})]
+
+
+def session_start(tracker: Tracker) -> datetime | None:
+    """When this Rasa session started (an SMS sender keeps one conversation id for good)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started" and event.get("timestamp"):
+            return datetime.fromtimestamp(event["timestamp"], timezone.utc)
+    return None
 
 
 def open_offer(tracker: Tracker) -> dict | None:
@@ -187,7 +196,7 @@ class ActionHandleCancellation(ConcessionAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         earlier = retention_in_conversation(session, conversation_id=context.conversation_id,
-                                            since=context.session_started_at)
+                                            since=session_start(tracker))
         if earlier is not None:
             dispatcher.utter_message(response=self.still_unhappy_response)
             return offer_person(dispatcher, "cancel_threat")

@@ -22,11 +22,15 @@ from bot.language import detect_language
 from tests.bot.conftest import seeded_database
 
 
-@pytest.fixture(autouse=True)
-def action_database(bot_database_url, monkeypatch):
-    monkeypatch.setenv("BILLING_DATABASE_URL", bot_database_url)
+def point_actions_at(url, monkeypatch):
+    monkeypatch.setenv("BILLING_DATABASE_URL", url)
     get_settings.cache_clear()
     session_factory.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def action_database(bot_database_url, monkeypatch):
+    point_actions_at(bot_database_url, monkeypatch)
     yield
     get_settings.cache_clear()
     session_factory.cache_clear()
@@ -174,9 +178,7 @@ def test_an_unsure_yes_is_asked_again_before_anything_is_written(bot_database_ur
 def own_database(tmp_path, monkeypatch):
     """The demo data as seeded, for a test whose outcome other tests' writes would change."""
     url = seeded_database(tmp_path)
-    monkeypatch.setenv("BILLING_DATABASE_URL", url)
-    get_settings.cache_clear()
-    session_factory.cache_clear()
+    point_actions_at(url, monkeypatch)
     return url
 
 
