@@ -135,7 +135,7 @@ def start_rasa_server(*, model: Path, endpoints: Path, log_dir: Path, port: int 
                       token: str | None = None, log_name: str = "rasa.log") -> Server:
     """`token`: Rasa's HTTP API then answers only requests that carry it (`?token=`)."""
     port = port or free_port()
-    auth = ["--auth-token", token] if token else []
+    auth = [f"--auth-token={token}"] if token else []  # one word: a token may start with "-"
     return start("Rasa server",
                  [*RASA_RUN, "run", "-i", "127.0.0.1", "-p", str(port), "--enable-api", *auth,
                   "-m", str(model), "--endpoints", str(endpoints)],

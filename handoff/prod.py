@@ -259,7 +259,7 @@ class ProductionStack:
             self.others.append(start(
                 "Twilio stand-in", [str(APP_PYTHON), "-m", "handoff.twilio_fake", "--port",
                                     str(topology.twilio_port), "--handoff-url", self.url,
-                                    "--auth-token", self.env["HANDOFF_TWILIO_AUTH_TOKEN"]],
+                                    f"--auth-token={self.env['HANDOFF_TWILIO_AUTH_TOKEN']}"],
                 health="/messages", port=topology.twilio_port,
                 log=topology.folder / "log" / "twilio.log", env=self.env))
         except BaseException:

@@ -1,6 +1,8 @@
 """Production mode as `make prod-up` runs it: two replicas per tier behind nginx, on the local
 PostgreSQL, Redis and RabbitMQ (databases, queue and lock keys of its own, removed after)."""
 import asyncio
+import json
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -40,6 +42,10 @@ def stack(tmp_path_factory):
     topology = Topology(replicas=2, front_port=0, rasa_port=0, actions_port=0, twilio_port=0,
                         name=name, folder=tmp_path_factory.mktemp("prod"))
     production = ProductionStack(topology, current_model())
+    # Generated tokens sometimes start with "-", which a command line must not take for an option.
+    (topology.folder / "secrets.json").write_text(json.dumps({
+        "HANDOFF_RASA_TOKEN": "-" + secrets.token_urlsafe(24),
+        "HANDOFF_TWILIO_AUTH_TOKEN": "-" + secrets.token_hex(16)}))
     try:
         production.prepare(say=lambda _: None)
         production.start(say=lambda _: None)

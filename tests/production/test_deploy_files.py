@@ -342,7 +342,7 @@ def test_helm_values_configure_the_same_stores_and_queue():
     assert "rest" in values["applicationSettings"]["credentials"]["additionalChannelCredentials"]
     # the API's token is the handoff service's, from its Secret
     args = values["args"]
-    assert "--enable-api" in args and args[args.index("--auth-token") + 1] == "$(HANDOFF_RASA_TOKEN)"
+    assert "--enable-api" in args and "--auth-token=$(HANDOFF_RASA_TOKEN)" in args
     token_env = {e["name"]: e for e in values["extraEnv"]}["HANDOFF_RASA_TOKEN"]
     assert token_env["valueFrom"]["secretKeyRef"] == {"name": "billing-bot-handoff",
                                                        "key": "HANDOFF_RASA_TOKEN"}
