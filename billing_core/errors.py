@@ -51,3 +51,9 @@ class PermissionDenied(BillingError):
 
 class InvalidToken(BillingError):
     code = "invalid_token"
+
+
+class PaymentLinkExpired(InvalidToken):
+    """A genuine payment link past its valid-until: the customer needs a new one."""
+
+    code = "payment_link_expired"

@@ -89,7 +89,8 @@ def read_token(token: str) -> dict:
     try:
         payload, signature = token.split(".")
         expected = hmac.new(get_settings().secret_key.encode(), payload.encode(), hashlib.sha256)
-        if not hmac.compare_digest(_b64(expected.digest()), signature):
+        # bytes: compare_digest refuses str with non-ASCII characters (TypeError)
+        if not hmac.compare_digest(_b64(expected.digest()).encode(), signature.encode()):
             raise InvalidToken("bad signature")
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, json.JSONDecodeError) as exc:
@@ -107,6 +108,11 @@ _WORD_DATE = re.compile(
 _MONTH_FIRST_DATE = re.compile(
     r"\b(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b",
     re.IGNORECASE)
+
+
+def mask_all_but_last4(text: str) -> str:
+    """'10000003' -> '••••0003': enough for a person to recognise their own number."""
+    return "•" * max(0, len(text) - 4) + text[-4:]
 
 
 def mask_sensitive(text: str) -> str:

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from handoff.api import errors
 from fastapi.staticfiles import StaticFiles
-from handoff.api.routes import accounts, concessions, pages, reports
+from handoff.api.routes import accounts, concessions, pages, payments, reports
 from handoff.api.routes import admin as admin_routes
 from handoff.api.routes import auth, chat, handoffs, health, metrics
 from handoff.channels.sms_render import render
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (pages, concessions, accounts, reports):  # web pages, console API, reports
         app.include_router(module.router)
+    app.include_router(payments.router)  # what a payment link shows (no login: the token is it)
     app.include_router(admin_routes.router)  # NLU review and retraining (admins)
     app.include_router(admin_routes.suggestions)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

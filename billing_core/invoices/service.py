@@ -11,7 +11,7 @@ from billing_core.concessions.models import Adjustment, AdjustmentStatus, Conces
 from billing_core.config import get_settings
 from billing_core.customers.service import get_account
 from billing_core.db import utcnow
-from billing_core.errors import InvalidRequest, InvalidToken, NotFound
+from billing_core.errors import InvalidRequest, InvalidToken, NotFound, PaymentLinkExpired
 from billing_core.idempotency import fingerprint, stored_result
 from billing_core.invoices.models import Invoice, LineKind, Payment
 from billing_core.security import read_token, sign_token
@@ -209,10 +209,17 @@ def create_payment_link(session: Session, *, account_number: str, now: datetime 
 
 
 def read_payment_link(token: str, *, now: datetime | None = None) -> dict:
-    """The claims of a valid, unexpired payment link token; InvalidToken otherwise."""
-    claims = read_token(token)
+    """The claims of a valid, unexpired payment link token.
+
+    InvalidToken when it is not one of ours, PaymentLinkExpired (a kind of InvalidToken) when
+    it is past its valid-until; the messages are meant for the customer.
+    """
+    try:
+        claims = read_token(token)
+    except InvalidToken as exc:
+        raise InvalidToken("this payment link is not valid; ask the assistant for a new one") from exc
     if claims.get("exp", 0) < (now or utcnow()).timestamp():
-        raise InvalidToken("this payment link has expired")
+        raise PaymentLinkExpired("this payment link has expired; ask the assistant for a new one")
     return claims
 
 

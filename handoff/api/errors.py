@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 BILLING_STATUS = {
     billing.NotFound: 404, billing.PermissionDenied: 403, billing.IdempotencyConflict: 409,
     billing.ConcessionLimitExceeded: 403, billing.ConcessionFrequencyExceeded: 409,
-    billing.NotEligible: 409, billing.InvalidRequest: 400, billing.InvalidToken: 400,
+    billing.NotEligible: 409, billing.InvalidRequest: 400,
+    billing.InvalidToken: 404, billing.PaymentLinkExpired: 410,  # payment links: /api/payment-links
 }
 
 
@@ -36,7 +37,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(billing.BillingError)
     async def billing_error(request: Request, exc: billing.BillingError):
-        status = next((code for kind, code in BILLING_STATUS.items() if isinstance(exc, kind)), 400)
+        # the most specific class wins: PaymentLinkExpired is 410, other InvalidTokens 404
+        status = next((BILLING_STATUS[kind] for kind in type(exc).__mro__ if kind in BILLING_STATUS),
+                      400)
         body = {"detail": str(exc), "code": exc.code}
         if isinstance(exc, billing.ConcessionLimitExceeded):
             body["max_allowed_minor"] = exc.max_allowed_minor

@@ -206,6 +206,21 @@ class AccountOut(BaseModel):
     concessions: list[ConcessionOut]
 
 
+class BankTransferOut(BaseModel):
+    beneficiary: str
+    iban: str = Field(description="without spaces")
+    reference: str = Field(description="what the customer puts in the transfer's description")
+
+
+class PaymentLinkOut(BaseModel):
+    amount_minor: int
+    currency: str
+    account: str = Field(description="the account number, masked but for the last 4 digits")
+    valid_until: str = Field(description="ISO 8601, UTC")
+    bank_transfer: BankTransferOut | None = Field(
+        None, description="absent when no bank account is configured (BILLING_PAYMENT_IBAN)")
+
+
 class CannedResponse(BaseModel):
     key: str
     title: dict[str, str]

@@ -9,7 +9,8 @@
 "use strict";
 
 (() => {
-  const {h, richText, randomHex, time, wsUrl, ButtonTitles} = UI;
+  const {h, richText, randomHex, customerLanguage, rememberCustomerLanguage, time, wsUrl,
+         ButtonTitles} = UI;
 
   const TEXT = {
     en: {
@@ -46,7 +47,6 @@
   };
 
   const ID_KEY = "billing-chat.conversation_id";
-  const LANG_KEY = "billing-chat.lang";
   const TYPING_TIMEOUT_MS = 25000;
   const POLL_MS = 3000;
 
@@ -55,8 +55,7 @@
 
   const state = {
     id: localStorage.getItem(ID_KEY),
-    lang: localStorage.getItem(LANG_KEY) ||
-          ((navigator.language || "en").toLowerCase().startsWith("nl") ? "nl" : "en"),
+    lang: customerLanguage(),
     lastSeq: 0,
     mode: "bot",
     agentName: null,
@@ -100,7 +99,7 @@
   for (const button of document.querySelectorAll(".lang")) {
     button.addEventListener("click", () => {
       state.lang = button.dataset.lang;
-      localStorage.setItem(LANG_KEY, state.lang);
+      rememberCustomerLanguage(state.lang);
       applyLanguage();
       input.focus();
     });

@@ -62,6 +62,19 @@ const UI = (() => {
     return Number(whole) * 100 + Number((fraction + "00").slice(0, 2));
   }
 
+  const LANG_KEY = "billing-chat.lang";
+
+  /** The customer's language on this site: the one picked in the chat, else the browser's. */
+  function customerLanguage() {
+    const chosen = localStorage.getItem(LANG_KEY) ||
+      ((navigator.language || "en").toLowerCase().startsWith("nl") ? "nl" : "en");
+    return chosen === "nl" ? "nl" : "en";
+  }
+
+  function rememberCustomerLanguage(lang) {
+    localStorage.setItem(LANG_KEY, lang);
+  }
+
   function time(iso, lang) {
     const at = new Date(iso);
     if (Number.isNaN(at.getTime())) return "";
@@ -93,5 +106,6 @@ const UI = (() => {
     show(text) { return this.titles.get(text) || text; }
   }
 
-  return {h, richText, randomHex, money, parseAmount, time, date, minutesSince, wsUrl, ButtonTitles};
+  return {h, richText, randomHex, money, parseAmount, customerLanguage, rememberCustomerLanguage,
+          time, date, minutesSince, wsUrl, ButtonTitles};
 })();

@@ -2,10 +2,12 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from pydantic import ValidationError
 
 from billing_core.actor import Actor
+from billing_core.config import DEV_PAYMENT_BENEFICIARY, DEV_PAYMENT_IBAN, BillingSettings
 from billing_core.db import utcnow
-from billing_core.errors import IdempotencyConflict, InvalidRequest, InvalidToken
+from billing_core.errors import IdempotencyConflict, InvalidRequest, InvalidToken, PaymentLinkExpired
 from billing_core.invoices.models import Invoice, LineKind
 from billing_core.invoices.service import (
     create_payment_link, explain_latest_bill, get_balance, read_payment_link, record_payment,
@@ -57,11 +59,14 @@ def test_payment_link_is_signed_for_the_balance_and_expires(demo):
     assert link.url.endswith(link.token)
     claims = read_payment_link(link.token, now=now)
     assert (claims["acct"], claims["amt"]) == ("10000003", link.amount_minor)
-    with pytest.raises(InvalidToken):
+    with pytest.raises(PaymentLinkExpired, match="expired"):
         read_payment_link(link.token, now=now + timedelta(hours=49))
     payload, signature = link.token.split(".")
-    with pytest.raises(InvalidToken):
-        read_payment_link(payload[:-2] + "xx." + signature, now=now)
+    for forged in (payload[:-2] + "xx." + signature, "", ".", "a.b.c", payload + ".é€😀",
+                   "\ud800." + signature, payload + "." + signature[:-1] + "\x00"):
+        with pytest.raises(InvalidToken, match="not valid") as raised:
+            read_payment_link(forged, now=now)
+        assert not isinstance(raised.value, PaymentLinkExpired)
 
 
 def test_rounding_is_half_up_away_from_zero():
@@ -117,3 +122,21 @@ def test_billing_run_totals_equal_the_sum_of_lines(engine, usage, promotion, lat
             assert tax == div_round_half_up(taxed * 21, 100)
         session.close()
         transaction.rollback()
+
+
+def test_the_payment_bank_account_is_an_example_in_dev_and_unset_elsewhere():
+    dev = BillingSettings(environment="dev")
+    assert (dev.payment_beneficiary, dev.payment_iban) == (DEV_PAYMENT_BENEFICIARY, DEV_PAYMENT_IBAN)
+    production = {"environment": "production", "secret_key": "not-the-dev-secret"}
+    unset = BillingSettings(**production)
+    assert (unset.payment_beneficiary, unset.payment_iban) == (None, None)
+    assert BillingSettings(**production, payment_beneficiary="", payment_iban=" ").payment_iban is None
+    own = BillingSettings(**production, payment_beneficiary="Acme B.V.",
+                          payment_iban="gb82 west 1234 5698 7654 32")
+    assert own.payment_iban == "GB82WEST12345698765432"
+    for wrong in ({"payment_iban": "GB82WEST12345698765432"},             # no beneficiary
+                  {"payment_beneficiary": "Acme B.V.", "payment_iban": "GB82WEST12345698765433"},
+                  {"payment_beneficiary": "Acme B.V.", "payment_iban": "not an iban"},
+                  {"payment_beneficiary": "Acme B.V.", "payment_iban": DEV_PAYMENT_IBAN}):
+        with pytest.raises(ValidationError):
+            BillingSettings(**production, **wrong)

@@ -16,6 +16,7 @@ from billing_core.customers.service import get_account
 from billing_core.errors import NotFound as BillingNotFound
 from billing_core.invoices.service import explain_latest_bill, get_balance, list_invoices
 from billing_core.plans.service import current_subscription, with_vat
+from billing_core.security import mask_all_but_last4
 from handoff.api.deps import BillingSessionDep, SessionDep, StaffUserDep
 from handoff.api.schemas import AccountOut
 from handoff.errors import Forbidden, NotFound
@@ -59,10 +60,6 @@ def concession_view(session: Session, adjustment: Adjustment, account: Account |
     }
 
 
-def _masked_phone(phone: str | None) -> str | None:
-    return "•" * max(0, len(phone) - 4) + phone[-4:] if phone else None
-
-
 @router.get("/accounts/{account_number}", response_model=AccountOut)
 def account_summary(account_number: str, user: StaffUserDep, session: SessionDep,
                     billing: BillingSessionDep) -> dict:
@@ -103,7 +100,8 @@ def account_summary(account_number: str, user: StaffUserDep, session: SessionDep
         "account_number": account.account_number, "status": account.status,
         "currency": account.currency, "customer_name": customer.name,
         "customer_language": customer.language.value,
-        "customer_since": customer.customer_since.isoformat(), "phone": _masked_phone(customer.phone),
+        "customer_since": customer.customer_since.isoformat(),
+        "phone": mask_all_but_last4(customer.phone) if customer.phone else None,
         "balance_minor": balance.balance_minor, "overdue_minor": balance.overdue_minor,
         "balance_status": balance.status,
         "next_due_date": balance.next_due_date.isoformat() if balance.next_due_date else None,

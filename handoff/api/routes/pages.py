@@ -1,4 +1,5 @@
-"""The web pages: customer chat (`/` and `/chat`) and the agent console (`/console`).
+"""The web pages: customer chat (`/` and `/chat`), payment links (`/pay/{token}`), the agent
+console (`/console`), reports and admin.
 
 Plain HTML, CSS and JavaScript from `handoff/static` (no build step, nothing from a CDN);
 `handoff.main` mounts that folder at `/static`. Pages get a strict Content-Security-Policy:
@@ -42,6 +43,13 @@ def home() -> RedirectResponse:
 @router.api_route("/chat", methods=["GET", "HEAD"], include_in_schema=False)
 def chat_page() -> FileResponse:
     return page("chat.html")
+
+
+@router.api_route("/pay/{token}", methods=["GET", "HEAD"], include_in_schema=False)
+def pay_page() -> FileResponse:
+    """Where payment links land by default: the page reads the token from its own path and
+    asks `/api/payment-links/{token}` (routes/payments.py); instructions only, no payment."""
+    return page("pay.html")
 
 
 @router.api_route("/console", methods=["GET", "HEAD"], include_in_schema=False)
