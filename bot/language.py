@@ -6,7 +6,8 @@ otherwise), so replies follow the customer on every channel. Bare values ("10000
 "ok") say nothing and leave the slot as it was.
 """
 import re
-from typing import Optional
+from itertools import islice
+from typing import Iterable, Optional
 
 DUTCH = set("""
 ik je jij u uw mijn mn m'n me mij wat waarom hoe wanneer waar welke welk wie het de een een
@@ -34,27 +35,51 @@ charge charged fee fees month months cheaper cheap switch change upgrade downgra
 received really very angry unhappy understand account number date birth
 """.split())
 
+# How far back a conversation is read for the language the customer writes in.
+RECENT_MESSAGES = 20
 _WORD = re.compile(r"[a-zA-Z\u00C0-\u024F']+")
 # Dutch postcodes ("8216AN", "1012 at") say nothing about the language; their letters could
 # read as an English word ("an", "at", "by"...) and flip a Dutch conversation to English.
 _POSTCODE = re.compile(r"\b\d{4}\s?[a-zA-Z]{2}\b")
 
 
+def _lead(text: str) -> int:
+    """Dutch words minus English words: > 0 leans Dutch, < 0 English."""
+    words = [w.lower() for w in _WORD.findall(_POSTCODE.sub(" ", text))]
+    return sum(w in DUTCH for w in words) - sum(w in ENGLISH for w in words)
+
+
 def detect_language(text: str) -> Optional[str]:
     """'nl' or 'en' when the text clearly is one of them, else None."""
-    words = [w.lower() for w in _WORD.findall(_POSTCODE.sub(" ", text))]
-    dutch = sum(w in DUTCH for w in words)
-    english = sum(w in ENGLISH for w in words)
-    if dutch == english:
-        return None
-    return "nl" if dutch > english else "en"
+    return _language(_lead(text))
 
 
-def language_slot_update(text: str, current: Optional[str]) -> Optional[str]:
+def _language(lead: int) -> Optional[str]:
+    return "nl" if lead > 0 else "en" if lead < 0 else None
+
+
+def language_slot_update(text: str, current: Optional[str],
+                         earlier: Iterable[str] = ()) -> Optional[str]:
     """The `language` slot's new value after a customer message, or None to leave it as it is.
 
+    `earlier` are the customer's earlier messages, newest first. A language the customer has
+    written in is left only for a message with two more words of the other one: Dutch
+    customers write "thanks", English ones "wat". A language that came only from
+    the browser or the profile is left on one word ("hallo" on an English browser).
     Typed intent syntax ("/greet") says nothing about the language. Used by the action server's
     `action_detect_language` and, without the round trip, inside Rasa (bot/rasa_run.py).
     """
-    language = None if text.startswith("/") else detect_language(text)
-    return language if language and language != current else None
+    if text.startswith("/"):
+        return None
+    lead = _lead(text)
+    language = _language(lead)
+    if not language or language == current:
+        return None
+    if abs(lead) < 2 and current and _has_written_in(current, earlier):
+        return None
+    return language
+
+
+def _has_written_in(language: str, earlier: Iterable[str]) -> bool:
+    return any(detect_language(text) == language
+               for text in islice(earlier, RECENT_MESSAGES) if not text.startswith("/"))

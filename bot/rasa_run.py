@@ -148,7 +148,7 @@ def patch_action_response_validation() -> None:
 def answer_language_detection_in_process() -> None:
     """`action_detect_language` (the language slot's custom mapping) without a round trip."""
     from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.events import SlotSet, UserUttered
 
     from bot.language import language_slot_update
 
@@ -159,7 +159,10 @@ def answer_language_detection_in_process() -> None:
     async def run(self, output_channel, nlg, tracker, domain):
         if self.name() != LANGUAGE_ACTION:
             return await remote_run(self, output_channel, nlg, tracker, domain)
-        value = language_slot_update(tracker.latest_message.text or "", tracker.get_slot("language"))
+        earlier = (event.text or "" for event in reversed(tracker.events)
+                   if isinstance(event, UserUttered) and event is not tracker.latest_message)
+        value = language_slot_update(tracker.latest_message.text or "",
+                                     tracker.get_slot("language"), earlier)
         return [SlotSet("language", value)] if value else []
 
     RemoteAction.run = run

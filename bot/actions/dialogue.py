@@ -2,7 +2,7 @@
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,8 @@ from bot.actions.arrangements import offer_arrangement, parse_arrangement_choice
 from bot.actions.common import Context, run_in_session
 from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
-from bot.actions.plans import offer_plan_change
+from bot.actions.plans import offer_plan_change, say_plan
+from bot.actions.verification import second_factor_given
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
@@ -88,7 +89,7 @@ class ActionConfirm(Action):
         context = Context.of(tracker)
         offer = open_offer(tracker)
         if not offer:
-            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            dispatcher.utter_message(response="utter_what_can_i_do")
             return CLEARED
         if offer["type"] == "handoff":
             return await hand_off(dispatcher, tracker, context, offer.get("reason", "customer_asked"))
@@ -157,8 +158,18 @@ class ActionHandleInform(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         context = Context.of(tracker)
         awaiting = tracker.get_slot("awaiting")
+        if not context.verified and tracker.active_loop_name is None:
+            # details sent before any question (over SMS the phone gave the account): check
+            # them now, then ask what the customer needs
+            second_factor = second_factor_given(tracker)
+            if second_factor or next(tracker.get_latest_entity_values("account_number"), None):
+                return second_factor + [FollowupAction("verify_form")]
         if not context.verified or awaiting not in ("plan_choice", "arrangement_choice"):
-            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            plan = next(tracker.get_latest_entity_values("plan"), None)
+            if plan:
+                return await run_in_session(
+                    dispatcher, lambda d, t, c, s: say_plan(d, c, s, str(plan)), tracker, context)
+            dispatcher.utter_message(response="utter_what_can_i_do")
             return []
         if awaiting == "plan_choice":
             plan = tracker.get_slot("target_plan")

@@ -16,10 +16,28 @@ from bot.actions.common import AccountAction, Context, answers, new_idempotency_
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
 
 
-def plan_line(context: Context, plan: PlanOption) -> str:
+def plan_facts(context: Context, plan: PlanOption) -> tuple[str, str]:
+    """The monthly price with VAT and the data, as the customer reads them."""
     unlimited, unit = DATA_WORDS[context.language]
     data = unlimited if plan.included_gb is None else f"{plan.included_gb} {unit}"
-    return f"- {plan.name}: {context.money(plan.monthly_price_incl_vat_minor, plan.currency)}, {data}"
+    return context.money(plan.monthly_price_incl_vat_minor, plan.currency), data
+
+
+def plan_line(context: Context, plan: PlanOption) -> str:
+    price, data = plan_facts(context, plan)
+    return f"- {plan.name}: {price}, {data}"
+
+
+def say_plan(dispatcher: CollectingDispatcher, context: Context, session: Session,
+             code: str) -> list[EventType]:
+    """A plan named with no question open ("and basic?" after the list): what it costs."""
+    plan = next((plan for plan in list_plans(session) if plan.code == code), None)
+    if plan is None:
+        dispatcher.utter_message(response="utter_what_can_i_do")
+        return []
+    price, data = plan_facts(context, plan)
+    dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
+    return []
 
 
 def say_recommendation(dispatcher: CollectingDispatcher, context: Context, session: Session) -> None:

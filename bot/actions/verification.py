@@ -16,11 +16,13 @@ from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
 from bot.actions.common import ACCOUNT_ACTIONS, Context, run_in_session
+from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
 from bot.language import language_slot_update
 
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
+DATE_LIKE = re.compile(r"^(\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{4}[-./]\d{1,2}[-./]\d{1,2})$")
 # Slots that survive a new session; verification never does.
 CARRIED_OVER = ("language", "channel", "phone")
 
@@ -70,7 +72,9 @@ class ActionRememberRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
-        events = []
+        # Before verification only a person can have been offered; a new question moves on.
+        events: list[EventType] = [SlotSet("awaiting", None), SlotSet("offer", None)]
+        events += second_factor_given(tracker)
         if intent in ACCOUNT_ACTIONS:
             events.append(SlotSet("pending_request", intent))
             if intent == "cancel_service":
@@ -83,6 +87,18 @@ class ActionRememberRequest(Action):
         if tracker.active_loop_name != "verify_form":
             dispatcher.utter_message(response="utter_verify_first")
         return events
+
+
+def second_factor_given(tracker: Tracker) -> list[EventType]:
+    """A date of birth or postcode sent along with the account number ("10000001, born
+    12-04-1985, what do I owe?"): the form checks it when it starts instead of asking."""
+    if not tracker.get_slot("account_number"):
+        return []
+    for kind in ("date_of_birth", "postcode"):
+        value = next(tracker.get_latest_entity_values(kind), None)
+        if value:
+            return [SlotSet("second_factor", str(value))]
+    return []
 
 
 def minutes_locked(locked_until: str | None, now: datetime | None = None) -> int:
@@ -117,8 +133,10 @@ class ValidateVerifyForm(FormValidationAction):
 
     def validate_account_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        number = re.sub(r"[\s.-]", "", str(slot_value or ""))
-        if not ACCOUNT_NUMBER.match(number):
+        text = str(slot_value or "").strip()
+        number = re.sub(r"[\s.-]", "", text)
+        # "12-04-1985" is 8 digits without its dashes, but it is the date of birth
+        if not ACCOUNT_NUMBER.match(number) or DATE_LIKE.match(text):
             dispatcher.utter_message(response="utter_invalid_account_number")
             return {"account_number": None}
         return {"account_number": number}
@@ -162,6 +180,21 @@ class ValidateVerifyForm(FormValidationAction):
         return {"second_factor": None, "account_number": keep_number}
 
 
+class ActionStopVerification(Action):
+    """The customer won't or can't answer: stop asking, say where the account number is if it
+    was still missing, and offer a colleague, who can check who they are in another way."""
+
+    def name(self) -> str:
+        return "action_stop_verification"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if not tracker.get_slot("account_number"):
+            dispatcher.utter_message(response="utter_where_account_number")
+        dispatcher.utter_message(response="utter_verification_cancelled")
+        return offer_person(dispatcher, "not_verified")
+
+
 class ActionResumeRequest(Action):
     """After the form: answer what was asked, or offer a person when verification is locked."""
 
@@ -178,7 +211,7 @@ class ActionResumeRequest(Action):
                              SlotSet("offer", {"type": "handoff", "reason": "verification_locked"})]
         action = ACCOUNT_ACTIONS.get(pending)
         if action is None:
-            dispatcher.utter_message(response="utter_anything_else")
+            dispatcher.utter_message(response="utter_what_can_i_do")
             return events
         return events + await run_in_session(dispatcher, action.handle, tracker, context)
 
@@ -191,6 +224,9 @@ class ActionDetectLanguage(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        said = (event.get("text") or "" for event in reversed(tracker.events)
+                if event.get("event") == "user")
+        next(said, None)  # the newest is the message being read
         language = language_slot_update(tracker.latest_message.get("text") or "",
-                                        tracker.get_slot("language"))
+                                        tracker.get_slot("language"), said)
         return [SlotSet("language", language)] if language else []

@@ -17,7 +17,8 @@ from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionHandleInfo
                                  ActionOutOfScope, ActionRephraseInForm)
 from bot.actions.plans import ActionChangePlan, ActionListPlans
 from bot.actions.handoff import ActionHandoff
-from bot.actions.verification import ActionRememberRequest, ValidateVerifyForm
+from bot.actions.verification import (ActionDetectLanguage, ActionRememberRequest,
+                                      ActionStopVerification, ValidateVerifyForm)
 from bot.language import detect_language
 from tests.bot.conftest import seeded_database
 
@@ -113,6 +114,64 @@ def test_verification_form_counts_failures_and_verifies():
     result, dispatcher = validate_factor("30-01-1978", slots)
     assert result["verified"] is True and result["customer_name"] == "Tom Baker"
     assert result["second_factor"] == "checked"  # the date of birth is not kept in a slot
+
+
+@pytest.mark.parametrize("text, valid", [
+    ("10000003", True), ("1000 0003", True), ("1000-0003", True),
+    ("12-04-1985", False), ("1985-04-12", False), ("3.11.1990", False), ("1000003", False),
+])
+def test_an_account_number_is_8_digits_and_not_a_date(text, valid):
+    dispatcher = CollectingDispatcher()
+    result = ValidateVerifyForm().validate_account_number(text, dispatcher, tracker(), {})
+    assert result == {"account_number": "10000003" if valid else None}
+    assert responses(dispatcher) == ([] if valid else ["utter_invalid_account_number"])
+
+
+def entity(name, value):
+    return {"entity": name, "value": value, "start": 0, "end": 0, "extractor": "RegexEntityExtractor"}
+
+
+def test_details_sent_with_a_question_are_checked_when_verification_starts():
+    question = tracker(slots={"account_number": "10000001"}, intent="ask_balance")
+    question.latest_message["entities"] = [entity("account_number", "10000001"),
+                                           entity("date_of_birth", "12-04-1985")]
+    slots = with_slots({}, run(ActionRememberRequest(), CollectingDispatcher(), question))
+    assert (slots["second_factor"], slots["pending_request"]) == ("12-04-1985", "ask_balance")
+    # a postcode alone says nothing without the account it belongs to
+    alone = tracker(intent="ask_balance")
+    alone.latest_message["entities"] = [entity("postcode", "1012AB")]
+    assert "second_factor" not in with_slots({}, run(ActionRememberRequest(), CollectingDispatcher(), alone))
+
+
+def test_details_sent_before_any_question_start_verification():
+    details = tracker(slots={"account_number": "10000004"}, intent="inform")
+    details.latest_message["entities"] = [entity("account_number", "10000004"),
+                                          entity("postcode", "5611GH")]
+    dispatcher = CollectingDispatcher()
+    events = run(ActionHandleInform(), dispatcher, details)
+    assert dispatcher.messages == []
+    assert events == [{"event": "slot", "timestamp": None, "name": "second_factor", "value": "5611GH"},
+                      {"event": "followup", "timestamp": None, "name": "verify_form"}]
+    # over SMS the phone chose the account: a date of birth alone starts the check
+    sms = tracker(slots={"account_number": "10000002", "phone": "+31600000002"}, intent="inform")
+    sms.latest_message["entities"] = [entity("date_of_birth", "03-11-1990")]
+    assert run(ActionHandleInform(), CollectingDispatcher(), sms)[-1] == \
+        {"event": "followup", "timestamp": None, "name": "verify_form"}
+
+
+@pytest.mark.parametrize("value, replies", [
+    ("basic", [{"response": "utter_plan_price", "plan": "Basic", "price": "€24.20",
+                "data": "5 GB"}]),
+    ("gold", [{"response": "utter_what_can_i_do"}]),  # no such plan
+    (None, [{"response": "utter_what_can_i_do"}]),
+])
+def test_a_plan_named_with_no_question_open_gets_its_price(value, replies):
+    named = tracker(intent="inform")
+    named.latest_message["entities"] = [entity("plan", value)] if value else []
+    dispatcher = CollectingDispatcher()
+    assert run(ActionHandleInform(), dispatcher, named) == []
+    assert [{k: m[k] for k in reply} for m, reply in zip(dispatcher.messages, replies)] == replies
+    assert len(dispatcher.messages) == len(replies)
 
 
 def test_confirmed_plan_change_is_written_once(bot_database_url):
@@ -291,6 +350,28 @@ def test_a_question_during_a_lockout_is_answered_with_the_lock_not_with_the_form
     assert {"event": "slot", "timestamp": None, "name": "locked_until", "value": None} in events
 
 
+@pytest.mark.parametrize("slots, replies", [
+    # no account number yet (lost, forgotten): where it is printed, then the way on
+    ({}, ["utter_where_account_number", "utter_verification_cancelled", "utter_offer_person"]),
+    # the SMS sender's phone chose the account; the second factor was refused
+    ({"account_number": "10000001"}, ["utter_verification_cancelled", "utter_offer_person"]),
+])
+def test_stopping_verification_offers_a_person(slots, replies):
+    dispatcher = CollectingDispatcher()
+    events = run(ActionStopVerification(), dispatcher, tracker(slots=slots, intent="deny"))
+    assert responses(dispatcher) == replies
+    assert with_slots({}, events) == {"awaiting": "confirm",
+                                      "offer": {"type": "handoff", "reason": "not_verified"}}
+
+
+def test_a_new_question_before_verification_leaves_an_open_offer_of_a_person():
+    offered = {"awaiting": "confirm", "offer": {"type": "handoff", "reason": "not_verified"}}
+    events = run(ActionRememberRequest(), CollectingDispatcher(),
+                 tracker(slots=offered, intent="ask_due_date"))
+    slots = with_slots(offered, events)
+    assert (slots["awaiting"], slots["offer"], slots["pending_request"]) == (None, None, "ask_due_date")
+
+
 def test_unclear_answers_during_a_form_offer_a_person_from_the_second_one():
     fallback = {"event": "user", "text": "hmm no idea", "parse_data": {"intent": {"name": "nlu_fallback"}}}
     answer = {"event": "user", "text": "10000001", "parse_data": {"intent": {"name": "inform"}}}
@@ -339,6 +420,14 @@ def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
 def test_arrangement_choices_from_buttons_and_free_text(option, text, expected):
     choice = parse_arrangement_choice(option, text)
     assert (None if choice is None else (choice[0].value, choice[1])) == expected
+
+
+def test_the_language_action_reads_what_the_customer_wrote_before():
+    said = [{"event": "user", "text": text} for text in ("wat is mijn saldo", "thanks")]
+    for events, expected in ((said, []), (said[1:], [{"event": "slot", "timestamp": None,
+                                                      "name": "language", "value": "en"}])):
+        track = tracker(slots={"language": "nl"}, text="thanks", events=events)
+        assert run(ActionDetectLanguage(), CollectingDispatcher(), track) == expected
 
 
 @pytest.mark.parametrize("text, language", [

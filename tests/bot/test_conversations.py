@@ -148,6 +148,67 @@ def test_asking_for_a_person_mid_form_hands_off_with_a_packet(rasa_server):
     assert packet["transcript"][0]["text"] == "why is my bill higher"
 
 
+@pytest.mark.parametrize("question, lost, where, person, yes", [
+    ("when do I have to pay?", "sorry, I misplaced my account number", "top of every bill",
+     "colleague", "yes"),
+    ("wanneer moet ik betalen?", "oei, ik ben het klantnummer vergeten", "bovenaan elke factuur",
+     "medewerker", "ja"),
+])
+def test_a_lost_account_number_is_helped_not_taken_for_leaving(rasa_server, question, lost,
+                                                                where, person, yes):
+    chat = Conversation(rasa_server)
+    chat.say(question)
+    reply = chat.say(lost)
+    assert where in reply and person in reply
+    assert "leav" not in reply and "opzeg" not in reply  # no cancellation empathy
+    chat.say(yes)
+    packet = chat.custom()[0]["handoff"]
+    assert (packet["reason"], packet["intent"], packet["verified"]) == \
+        ("not_verified", "ask_due_date", False)
+    assert "churn_risk" not in packet["slots"]
+
+
+def test_the_reply_language_follows_what_the_customer_writes_not_single_words(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})  # an English browser
+    assert "Waarmee kan ik helpen" in chat.say("hallo")  # the browser only guessed
+    assert "Graag gedaan" in chat.say("thanks!")  # a Dutch customer's English word
+    assert "You're welcome" in chat.say("thank you very much for that")
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("account 10000004, date of birth 21-07-2001: what is my balance?",
+     ["Eva Jansen, you're verified", "€66.55"]),
+    ("klantnummer 10000002 postcode 3511CD, wanneer moet ik betalen?",
+     ["Sanne de Vries, u bent geverifieerd", "uiterlijk"]),
+])
+def test_details_sent_with_the_question_are_checked_and_it_is_answered(rasa_server, message,
+                                                                       expected):
+    reply = Conversation(rasa_server).say(message)
+    assert all(part in reply for part in expected), reply
+    assert "account number?" not in reply and "klantnummer?" not in reply
+
+
+@pytest.mark.parametrize("metadata, details, verified, question, balance", [
+    ({"lang": "en"}, "10000004 5611GH", "Eva Jansen, you're verified", "what's my balance",
+     "€66.55"),
+    # over SMS the sender's phone gave the account: the date of birth alone is enough
+    ({"channel": "sms", "phone": "+31600000002", "lang": "nl"}, "03-11-1990",
+     "Sanne de Vries, u bent geverifieerd", "wat is mijn saldo", "€ 66,55"),
+])
+def test_details_sent_before_a_question_verify_and_the_question_needs_no_more(
+        rasa_server, metadata, details, verified, question, balance):
+    chat = Conversation(rasa_server, metadata=metadata)
+    reply = chat.say(details)
+    assert verified in reply and not AMOUNT.search(reply)
+    assert balance in chat.say(question)
+
+
+def test_a_plan_named_after_the_list_gets_its_price(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "nl"})
+    assert "Premium" in chat.say("welke abonnementen hebben jullie?")
+    assert "Basic kost € 24,20 per maand" in chat.say("en basic?")
+
+
 def test_a_verified_customer_cannot_read_another_account(rasa_server):
     chat = Conversation(rasa_server)
     chat.say("how much do I owe?")

@@ -18,6 +18,25 @@ def test_a_postcode_says_nothing_about_the_language(postcode):
     assert detect_language(f"mijn postcode is {postcode}") == "nl"
 
 
+@pytest.mark.parametrize("text, current, earlier, update", [
+    # a word of the other language does not move a customer who has written in theirs
+    ("thanks!", "nl", ["wat is mijn saldo"], None),
+    ("wat", "en", ["what do I owe you"], None),
+    ("ok thanks", "nl", ["10000002", "/affirm", "ik wil een regeling"], None),
+    # two words do
+    ("thank you so much", "nl", ["wat is mijn saldo"], "en"),
+    ("wat is mijn saldo", "en", ["what do I owe you"], "nl"),
+    # a language only the browser or the profile chose is left on one word
+    ("hallo", "en", [], "nl"),
+    ("hallo", "en", ["10000002", "/greet"], "nl"),
+    ("hi", "nl", [], "en"),
+    ("hi", None, [], "en"),
+])
+def test_one_word_moves_only_a_language_the_customer_has_not_written_in(text, current,
+                                                                       earlier, update):
+    assert language_slot_update(text, current, earlier) == update
+
+
 def test_a_dutch_customer_verifying_by_postcode_stays_in_dutch(stack):
     customer = next(c for c in stack.customers if c.language == "nl")
     web = Web(stack)
