@@ -160,7 +160,8 @@ class ValidateVerifyForm(FormValidationAction):
 
         result, phone_account = await asyncio.to_thread(attempt)
         if result.status is VerificationStatus.verified:
-            dispatcher.utter_message(response="utter_verified", name=result.customer_name)
+            # said by action_resume_request: a response is rendered before the events of the
+            # action that sends it apply, and the profile's language is set here
             slots = {"second_factor": "checked", "verified": True,
                      "customer_name": result.customer_name, "account_number": result.account_number,
                      "verified_account": result.account_number}
@@ -209,6 +210,7 @@ class ActionResumeRequest(Action):
         if not context.verified:
             return events + [SlotSet("awaiting", "confirm"),
                              SlotSet("offer", {"type": "handoff", "reason": "verification_locked"})]
+        dispatcher.utter_message(response="utter_verified", name=tracker.get_slot("customer_name"))
         action = ACCOUNT_ACTIONS.get(pending)
         if action is None:
             dispatcher.utter_message(response="utter_what_can_i_do")

@@ -18,7 +18,8 @@ from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionHandleInfo
 from bot.actions.plans import ActionChangePlan, ActionListPlans
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import (ActionDetectLanguage, ActionRememberRequest,
-                                      ActionStopVerification, ValidateVerifyForm)
+                                      ActionResumeRequest, ActionStopVerification,
+                                      ValidateVerifyForm)
 from bot.language import detect_language
 from tests.bot.conftest import seeded_database
 
@@ -114,6 +115,20 @@ def test_verification_form_counts_failures_and_verifies():
     result, dispatcher = validate_factor("30-01-1978", slots)
     assert result["verified"] is True and result["customer_name"] == "Tom Baker"
     assert result["second_factor"] == "checked"  # the date of birth is not kept in a slot
+    assert result["language"] == "en" and dispatcher.messages == []  # said after the form
+
+
+def test_after_verification_the_welcome_comes_before_the_answer():
+    verified = {"verified": True, "verified_account": "10000004", "customer_name": "Eva Jansen",
+                "language": "nl"}
+    dispatcher = CollectingDispatcher()
+    run(ActionResumeRequest(), dispatcher, tracker(slots={**verified, "pending_request": "ask_balance"}))
+    said = responses(dispatcher)
+    assert said[0] == "utter_verified" and said[1].startswith("utter_balance"), said
+    assert dispatcher.messages[0]["name"] == "Eva Jansen"
+    dispatcher = CollectingDispatcher()
+    run(ActionResumeRequest(), dispatcher, tracker(slots={**verified, "verified": False}))
+    assert responses(dispatcher) == []  # locked: the lock message was said, a person is offered
 
 
 @pytest.mark.parametrize("text, valid", [

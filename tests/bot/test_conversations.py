@@ -194,6 +194,8 @@ def test_details_sent_with_the_question_are_checked_and_it_is_answered(rasa_serv
     # over SMS the sender's phone gave the account: the date of birth alone is enough
     ({"channel": "sms", "phone": "+31600000002", "lang": "nl"}, "03-11-1990",
      "Sanne de Vries, u bent geverifieerd", "wat is mijn saldo", "€ 66,55"),
+    # an API client that sends no language, and numbers only: the profile's language, at once
+    ({}, "10000004 5611GH", "Eva Jansen, u bent geverifieerd", "what's my balance", "€66.55"),
 ])
 def test_details_sent_before_a_question_verify_and_the_question_needs_no_more(
         rasa_server, metadata, details, verified, question, balance):
