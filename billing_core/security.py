@@ -26,11 +26,14 @@ def normalize_postcode(text: str) -> str:
 
 
 def parse_date_of_birth(text: str) -> date:
-    """Accept 1985-04-12, 12-04-1985, 12/04/1985, 12.04.1985, 12 april 1985, April 12, 1985.
+    """Accept 1985-04-12, 12-04-1985, 12/04/1985, 12.04.1985, 12 april 1985, April 12, 1985,
+    and without separators 12041985 or 19850412.
 
     Numeric dates with the day first are read day-first (European), as customers here write.
     """
     cleaned = text.strip().lower().replace(",", " ")
+    if re.fullmatch(r"\d{8}", cleaned):
+        return _undivided_date(cleaned)
     try:
         if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", cleaned):
             return date(int(m[1]), int(m[2]), int(m[3]))
@@ -45,6 +48,19 @@ def parse_date_of_birth(text: str) -> date:
     except ValueError as exc:
         raise InvalidRequest(f"not a valid date: {text!r}") from exc
     raise InvalidRequest(f"not a date of birth: {text!r}")
+
+
+def _undivided_date(digits: str) -> date:
+    """'12041985' day first; '19850412' when the day-first reading is no date of birth."""
+    for year, month, day in ((digits[4:], digits[2:4], digits[:2]),
+                             (digits[:4], digits[4:6], digits[6:])):
+        try:
+            found = date(int(year), int(month), int(day))
+        except ValueError:
+            continue
+        if 1900 <= found.year <= date.today().year:
+            return found
+    raise InvalidRequest(f"not a date of birth: {digits!r}")
 
 
 def hash_factor(kind: str, value: str) -> str:

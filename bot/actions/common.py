@@ -109,7 +109,7 @@ class AccountAction(Action, ABC):
         context = Context.of(tracker)
         if not context.verified or not context.account_number:
             dispatcher.utter_message(response="utter_verify_first")
-            return [SlotSet("pending_request", self.intent), FollowupAction("verify_form")]
+            return [SlotSet("pending_request", [self.intent]), FollowupAction("verify_form")]
         return await run_in_session(dispatcher, self.handle, tracker, context)
 
 

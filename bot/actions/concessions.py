@@ -200,7 +200,7 @@ class ActionHandleCancellation(ConcessionAction):
         if earlier is not None:
             dispatcher.utter_message(response=self.still_unhappy_response)
             return offer_person(dispatcher, "cancel_threat")
-        if tracker.get_slot("pending_request") != self.intent:
+        if self.intent not in (tracker.get_slot("pending_request") or []):
             # not resumed after verification, where the empathy came before the questions
             dispatcher.utter_message(response="utter_cancel_empathy")
         events = offer_best_concession(dispatcher, context, session, churn_risk=True,

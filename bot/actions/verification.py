@@ -23,6 +23,8 @@ from bot.language import language_slot_update
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
 DATE_LIKE = re.compile(r"^(\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{4}[-./]\d{1,2}[-./]\d{1,2})$")
+# Questions that only inform: answered before one that asks the customer something back.
+INFORMATION = ("ask_balance", "ask_due_date", "explain_bill")
 # Slots that survive a new session; verification never does.
 CARRIED_OVER = ("language", "channel", "phone")
 
@@ -76,7 +78,9 @@ class ActionRememberRequest(Action):
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("offer", None)]
         events += second_factor_given(tracker)
         if intent in ACCOUNT_ACTIONS:
-            events.append(SlotSet("pending_request", intent))
+            earlier = tracker.get_slot("pending_request") or []
+            events.append(SlotSet("pending_request",
+                                  [asked for asked in earlier if asked != intent] + [intent]))
             if intent == "cancel_service":
                 events.append(SlotSet("churn_risk", True))
         minutes = minutes_locked(tracker.get_slot("locked_until"))
@@ -86,6 +90,8 @@ class ActionRememberRequest(Action):
         events += [SlotSet("verification_locked", False), SlotSet("locked_until", None)]
         if tracker.active_loop_name != "verify_form":
             dispatcher.utter_message(response="utter_verify_first")
+        elif intent in ACCOUNT_ACTIONS:  # asked while the form waits for an answer
+            dispatcher.utter_message(response="utter_answer_after_verification")
         return events
 
 
@@ -99,6 +105,17 @@ def second_factor_given(tracker: Tracker) -> list[EventType]:
         if value:
             return [SlotSet("second_factor", str(value))]
     return []
+
+
+def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """A slot's value before the latest message's slots were extracted (validators see those)."""
+    message_seen = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            message_seen = True
+        elif message_seen and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
 
 
 def minutes_locked(locked_until: str | None, now: datetime | None = None) -> int:
@@ -134,6 +151,9 @@ class ValidateVerifyForm(FormValidationAction):
     def validate_account_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         text = str(slot_value or "").strip()
+        if tracker.get_slot("requested_slot") == "second_factor" and classify_second_factor(text):
+            # "12041985" answers the date of birth that was asked for: the account number stays
+            return {"account_number": value_before_latest_message(tracker, "account_number")}
         number = re.sub(r"[\s.-]", "", text)
         # "12-04-1985" is 8 digits without its dashes, but it is the date of birth
         if not ACCOUNT_NUMBER.match(number) or DATE_LIKE.match(text):
@@ -193,11 +213,17 @@ class ActionStopVerification(Action):
         if not tracker.get_slot("account_number"):
             dispatcher.utter_message(response="utter_where_account_number")
         dispatcher.utter_message(response="utter_verification_cancelled")
-        return offer_person(dispatcher, "not_verified")
+        # the customer is told to ask again once they have their details
+        return [SlotSet("pending_request", None)] + offer_person(dispatcher, "not_verified")
 
 
 class ActionResumeRequest(Action):
-    """After the form: answer what was asked, or offer a person when verification is locked."""
+    """After the form: answer what was asked, or offer a person when verification is locked.
+
+    Several questions asked before or during verification are answered together: the plain
+    information first, then the first one that asks the customer something back (an offer or
+    a preview); a second open question in the same reply could not be answered with one "yes".
+    """
 
     def name(self) -> str:
         return "action_resume_request"
@@ -205,17 +231,23 @@ class ActionResumeRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         context = Context.of(tracker)
-        pending = tracker.get_slot("pending_request")
+        asked = [intent for intent in tracker.get_slot("pending_request") or []
+                 if intent in ACCOUNT_ACTIONS]
         events: list[EventType] = [SlotSet("pending_request", None)]
         if not context.verified:
             return events + [SlotSet("awaiting", "confirm"),
                              SlotSet("offer", {"type": "handoff", "reason": "verification_locked"})]
         dispatcher.utter_message(response="utter_verified", name=tracker.get_slot("customer_name"))
-        action = ACCOUNT_ACTIONS.get(pending)
-        if action is None:
+        if not asked:
             dispatcher.utter_message(response="utter_what_can_i_do")
             return events
-        return events + await run_in_session(dispatcher, action.handle, tracker, context)
+        for intent in sorted(asked, key=lambda intent: intent not in INFORMATION):
+            answer = await run_in_session(dispatcher, ACCOUNT_ACTIONS[intent].handle, tracker,
+                                          context)
+            events += answer
+            if any(event.get("name") == "awaiting" and event.get("value") for event in answer):
+                break
+        return events
 
 
 class ActionDetectLanguage(Action):

@@ -7,15 +7,23 @@ from billing_core.audit.models import AuditEvent
 from billing_core.customers.service import VerificationStatus, verify_identity
 from billing_core.db import utcnow
 from billing_core.errors import InvalidRequest
+from billing_core.security import parse_date_of_birth
 
 JANE = "10000001"
 
 
 def test_date_of_birth_in_any_common_format_verifies(demo):
-    for dob in ("1985-04-12", "12-04-1985", "12/04/1985", "12 april 1985", "April 12, 1985"):
+    for dob in ("1985-04-12", "12-04-1985", "12/04/1985", "12 april 1985", "April 12, 1985",
+                "12041985", "19850412"):
         result = verify_identity(demo, account_number=JANE, date_of_birth=dob)
         assert result.verified, dob
         assert result.customer_name == "Jane Doe"
+
+
+@pytest.mark.parametrize("digits", ["10000001", "31021985", "12049999", "00000000"])
+def test_eight_digits_that_are_no_date_of_birth_are_not_read_as_one(digits):
+    with pytest.raises(InvalidRequest):
+        parse_date_of_birth(digits)
 
 
 def test_postcode_verifies_regardless_of_spacing_and_case(demo):

@@ -118,11 +118,58 @@ def test_verification_form_counts_failures_and_verifies():
     assert result["language"] == "en" and dispatcher.messages == []  # said after the form
 
 
+def test_questions_asked_before_and_during_verification_are_all_kept_in_order():
+    def remember(intent, slots, in_form):
+        dispatcher = CollectingDispatcher()
+        track = tracker(slots=slots, intent=intent)
+        if in_form:
+            track.active_loop = {"name": "verify_form"}
+        return with_slots(slots, run(ActionRememberRequest(), dispatcher, track)), responses(dispatcher)
+
+    slots, said = remember("ask_balance", {}, in_form=False)
+    assert slots["pending_request"] == ["ask_balance"] and said == ["utter_verify_first"]
+    slots, said = remember("request_discount", slots, in_form=True)
+    assert said == ["utter_answer_after_verification"]  # not silently dropped
+    slots, said = remember("ask_balance", slots, in_form=True)  # asked again: once, last
+    assert slots["pending_request"] == ["request_discount", "ask_balance"]
+
+
+def test_after_verification_the_information_comes_first_then_one_offer():
+    slots = {"verified": True, "verified_account": "10000001", "customer_name": "Jane Doe",
+             "language": "en",
+             "pending_request": ["payment_arrangement", "request_discount", "ask_due_date"]}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionResumeRequest(), dispatcher, tracker(slots=slots))
+    said = responses(dispatcher)
+    assert said[0] == "utter_verified" and said[1] == "utter_due_date", said
+    # the arrangement asks the customer to choose: the discount waits, so one "yes" is clear
+    assert with_slots(slots, events)["awaiting"] == "arrangement_choice"
+    assert not any("discount" in name or "credit" in name for name in said[2:]), said
+    assert with_slots(slots, events)["pending_request"] is None
+
+
+def test_a_date_of_birth_without_separators_does_not_replace_the_account_number():
+    asked = {"event": "slot", "name": "account_number", "value": "10000001"}
+    message = {"event": "user", "text": "12041985", "parse_data": {"intent": {"name": "inform"}}}
+    extracted = {"event": "slot", "name": "account_number", "value": "12041985"}
+    track = tracker(slots={"account_number": "12041985", "requested_slot": "second_factor"},
+                    text="12041985", events=[asked, message, extracted])
+    dispatcher = CollectingDispatcher()
+    result = ValidateVerifyForm().validate_account_number("12041985", dispatcher, track, {})
+    assert result == {"account_number": "10000001"} and dispatcher.messages == []
+    result, _ = validate_factor("12041985", {"account_number": "10000001"})
+    assert result["verified"] is True and result["customer_name"] == "Jane Doe"
+    # an account number given again at that step is still taken as a correction
+    track.slots["account_number"] = "10000003"
+    assert ValidateVerifyForm().validate_account_number("10000003", dispatcher, track, {}) == \
+        {"account_number": "10000003"}
+
+
 def test_after_verification_the_welcome_comes_before_the_answer():
     verified = {"verified": True, "verified_account": "10000004", "customer_name": "Eva Jansen",
                 "language": "nl"}
     dispatcher = CollectingDispatcher()
-    run(ActionResumeRequest(), dispatcher, tracker(slots={**verified, "pending_request": "ask_balance"}))
+    run(ActionResumeRequest(), dispatcher, tracker(slots={**verified, "pending_request": ["ask_balance"]}))
     said = responses(dispatcher)
     assert said[0] == "utter_verified" and said[1].startswith("utter_balance"), said
     assert dispatcher.messages[0]["name"] == "Eva Jansen"
@@ -151,7 +198,7 @@ def test_details_sent_with_a_question_are_checked_when_verification_starts():
     question.latest_message["entities"] = [entity("account_number", "10000001"),
                                            entity("date_of_birth", "12-04-1985")]
     slots = with_slots({}, run(ActionRememberRequest(), CollectingDispatcher(), question))
-    assert (slots["second_factor"], slots["pending_request"]) == ("12-04-1985", "ask_balance")
+    assert (slots["second_factor"], slots["pending_request"]) == ("12-04-1985", ["ask_balance"])
     # a postcode alone says nothing without the account it belongs to
     alone = tracker(intent="ask_balance")
     alone.latest_message["entities"] = [entity("postcode", "1012AB")]
@@ -263,7 +310,7 @@ def with_slots(slots, events):
 @pytest.mark.parametrize("pending_request, first_replies", [
     (None, ["utter_cancel_empathy", "utter_offer_retention"]),
     # resumed after verification: the empathy was said before the questions
-    ("cancel_service", ["utter_offer_retention"]),
+    (["cancel_service"], ["utter_offer_retention"]),
 ])
 def test_a_repeated_cancel_threat_declines_the_offer_and_offers_a_person(
         own_database, pending_request, first_replies):
@@ -375,7 +422,7 @@ def test_stopping_verification_offers_a_person(slots, replies):
     dispatcher = CollectingDispatcher()
     events = run(ActionStopVerification(), dispatcher, tracker(slots=slots, intent="deny"))
     assert responses(dispatcher) == replies
-    assert with_slots({}, events) == {"awaiting": "confirm",
+    assert with_slots({}, events) == {"awaiting": "confirm", "pending_request": None,
                                       "offer": {"type": "handoff", "reason": "not_verified"}}
 
 
@@ -384,7 +431,7 @@ def test_a_new_question_before_verification_leaves_an_open_offer_of_a_person():
     events = run(ActionRememberRequest(), CollectingDispatcher(),
                  tracker(slots=offered, intent="ask_due_date"))
     slots = with_slots(offered, events)
-    assert (slots["awaiting"], slots["offer"], slots["pending_request"]) == (None, None, "ask_due_date")
+    assert (slots["awaiting"], slots["offer"], slots["pending_request"]) == (None, None, ["ask_due_date"])
 
 
 def test_unclear_answers_during_a_form_offer_a_person_from_the_second_one():

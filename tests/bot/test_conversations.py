@@ -130,6 +130,16 @@ def test_three_failures_lock_verification_even_for_the_right_answer(rasa_server)
     assert not any(AMOUNT.search(r) for r in replies), replies
 
 
+def test_a_question_asked_during_verification_is_answered_with_the_first(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("what's my balance")
+    chat.say("10000004")
+    assert "as soon as I've checked it's you" in chat.say("and how do I pay it?")
+    # a date of birth without separators: Eva's, not a new account number
+    reply = chat.say("21072001")
+    assert "Eva Jansen, you're verified" in reply and "€66.55" in reply and "/pay/" in reply
+
+
 def test_sms_sender_selects_the_account_but_a_second_factor_is_asked(rasa_server):
     chat = Conversation(rasa_server, metadata={"channel": "sms", "phone": "+31600000002"})
     reply = chat.say("what's my balance?")
