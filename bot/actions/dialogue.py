@@ -133,8 +133,11 @@ class ActionDecline(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         context = Context.of(tracker)
         offer = open_offer(tracker)
-        if not offer or offer["type"] == "handoff":
+        if not offer:
             dispatcher.utter_message(response="utter_anything_else")
+            return CLEARED
+        if offer["type"] == "handoff":  # the way to a person stays open
+            dispatcher.utter_message(response="utter_person_not_now")
             return CLEARED
         if offer["type"] != "concession":
             dispatcher.utter_message(response="utter_ok_not_doing_it")

@@ -269,6 +269,22 @@ def test_complaining_again_after_being_offered_a_person_hands_off(rasa_server):
     assert chat.custom()[0]["handoff"]["reason"] == "complaint"
 
 
+@pytest.mark.parametrize("complaint, no, later, person", [
+    ("this is ridiculous, you charged me too much again", "no", "talk to a person",
+     "connecting you with a colleague"),
+    ("dit is belachelijk, jullie rekenen weer te veel", "nee", "medewerker spreken",
+     "Ik verbind u nu door"),
+])
+def test_a_person_declined_after_a_complaint_stays_one_message_away(rasa_server, complaint, no,
+                                                                    later, person):
+    chat = Conversation(rasa_server)
+    chat.say(complaint)
+    verify(chat, "10000002", "3511CD")
+    assert chat.replies[-1].get("buttons"), "a person is offered"
+    assert later in chat.say(no)
+    assert person in chat.say(later)
+
+
 def test_plan_advice_before_verification_leads_through_verification(rasa_server):
     chat = Conversation(rasa_server)
     reply = chat.say("is there a cheaper plan for me?")
