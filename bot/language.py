@@ -43,6 +43,24 @@ _WORD = re.compile(r"[a-zA-Z\u00C0-\u024F']+")
 _POSTCODE = re.compile(r"\b\d{4}\s?[a-zA-Z]{2}\b")
 
 
+_NAMES = {"nl": r"(dutch|nederlands|hollands)", "en": r"(english|engels)"}
+_ASKING = (r"(speak|speaks|talk|write|continue|switch|answer|reply|spreek|spreekt|praat|praten|"
+           r"schrijf|schrijven|verder|antwoord|antwoorden)")
+_POLITE = r"(please|pls|graag|alsjeblieft|alstublieft|aub|svp)"
+
+
+def requested_language(text: str) -> Optional[str]:
+    """The language a message asks for by name ("in Dutch please", "spreekt u Engels?",
+    "Nederlands graag"), else None. Naming a language without asking for it ("I'm Dutch")
+    asks for nothing."""
+    cleaned = " ".join(_WORD.findall(text.lower()))
+    for language, name in _NAMES.items():
+        if (re.fullmatch(rf"(in )?(het )?{name}( {_POLITE})?( {_POLITE})?", cleaned)
+                or re.search(rf"\b{_ASKING}\b.*\b{name}\b|\bin (het )?{name}\b", cleaned)):
+            return language
+    return None
+
+
 def _lead(text: str) -> int:
     """Dutch words minus English words: > 0 leans Dutch, < 0 English."""
     words = [w.lower() for w in _WORD.findall(_POSTCODE.sub(" ", text))]
@@ -71,6 +89,9 @@ def language_slot_update(text: str, current: Optional[str],
     """
     if text.startswith("/"):
         return None
+    asked = requested_language(text)
+    if asked:  # asked for by name: that language, whatever the words around it
+        return asked if asked != current else None
     lead = _lead(text)
     language = _language(lead)
     if not language or language == current:

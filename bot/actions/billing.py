@@ -12,9 +12,10 @@ from billing_core.invoices.service import (
 from bot.actions.common import AccountAction, Context, answers
 
 
-def next_instalment(session: Session, arrangement_id: int, context: Context):
-    arrangement = session.get(PaymentArrangement, arrangement_id)
-    if arrangement is None or arrangement.status is not ArrangementStatus.active:
+def next_instalment(session: Session, balance: BalanceSummary, context: Context):
+    """The next instalment of the account's active payment arrangement, if it has one."""
+    arrangement = balance.arrangement_id and session.get(PaymentArrangement, balance.arrangement_id)
+    if not arrangement or arrangement.status is not ArrangementStatus.active:
         return None
     upcoming = [i for i in arrangement.instalments if i.due_date >= context.today]
     return upcoming[0] if upcoming else None
@@ -39,7 +40,14 @@ class ActionShowBalance(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         balance = get_balance(session, account_number=context.account_number, today=context.today)
-        say_balance(dispatcher, context, balance, open_response="utter_balance_due")
+        instalment = next_instalment(session, balance, context)
+        if instalment:  # not "overdue, shall I set up an arrangement?" when one is running
+            dispatcher.utter_message(response="utter_balance_in_arrangement",
+                                     balance=context.money(balance.balance_minor, balance.currency),
+                                     amount=context.money(instalment.amount_minor, balance.currency),
+                                     due_date=context.date(instalment.due_date))
+        else:
+            say_balance(dispatcher, context, balance, open_response="utter_balance_due")
         return []
 
 
@@ -48,7 +56,7 @@ class ActionShowDueDate(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         balance = get_balance(session, account_number=context.account_number, today=context.today)
-        instalment = balance.arrangement_id and next_instalment(session, balance.arrangement_id, context)
+        instalment = next_instalment(session, balance, context)
         if instalment:
             dispatcher.utter_message(response="utter_arrangement_in_place",
                                      amount=context.money(instalment.amount_minor, balance.currency),

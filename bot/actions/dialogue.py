@@ -21,6 +21,7 @@ from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
 from bot.actions.verification import second_factor_given
+from bot.language import requested_language
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
@@ -111,6 +112,16 @@ class ActionConfirm(Action):
         return await run_in_session(dispatcher, handle, tracker, context)
 
 
+def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A request for English or Dutch ("in Dutch please") is no intent of its own and reads
+    as out of scope or unclear; the language slot has already followed it
+    (`bot.language.requested_language`), so say so instead of not understanding."""
+    if not requested_language(tracker.latest_message.get("text") or ""):
+        return False
+    dispatcher.utter_message(response="utter_language_switched")
+    return True
+
+
 class ActionOutOfScope(Action):
     """Say what the bot can do, and ask again a yes/no question that is still open."""
 
@@ -119,7 +130,8 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(response="utter_out_of_scope")
+        if not confirm_language_request(dispatcher, tracker):
+            dispatcher.utter_message(response="utter_out_of_scope")
         if open_offer(tracker):
             dispatcher.utter_message(response="utter_confirm_again")
         return []
@@ -210,6 +222,8 @@ class ActionRephraseInForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if confirm_language_request(dispatcher, tracker):
+            return []
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(response="utter_rephrase_or_person")
         else:
@@ -225,6 +239,8 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if confirm_language_request(dispatcher, tracker):
+            return []
         context = Context.of(tracker)
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(response="utter_fallback_offer_person")

@@ -379,6 +379,16 @@ def test_out_of_scope_asks_an_open_question_again(slots, replies):
     assert responses(dispatcher) == replies
 
 
+@pytest.mark.parametrize("action, intent", [(ActionOutOfScope(), "out_of_scope"),
+                                            (ActionClarify(), "nlu_fallback"),
+                                            (ActionRephraseInForm(), "nlu_fallback")])
+def test_a_language_asked_for_is_confirmed_not_misunderstood(action, intent):
+    dispatcher = CollectingDispatcher()
+    assert run(action, dispatcher, tracker(slots={"language": "nl"}, text="in Dutch please",
+                                           intent=intent)) == []
+    assert responses(dispatcher) == ["utter_language_switched"]
+
+
 def test_unclear_twice_offers_a_person():
     fallback = {"event": "user", "text": "blorp", "parse_data": {"intent": {"name": "nlu_fallback"}}}
     dispatcher = CollectingDispatcher()

@@ -86,6 +86,10 @@ def test_tom_gets_a_payment_arrangement(rasa_server, database):
             "on p.id = i.arrangement_id join accounts a on a.id = p.account_id "
             "where a.account_number = '10000003'"))
     assert count == 3
+    # the balance now points at the arrangement instead of offering one again
+    reply = chat.say("what's my balance now?")
+    assert "€98.62" in reply and "next instalment of €32.88" in reply, reply
+    assert "set up a payment arrangement" not in reply
 
 
 def test_eva_threatening_to_cancel_gets_the_retention_offer(rasa_server, database):
@@ -138,6 +142,15 @@ def test_a_question_asked_during_verification_is_answered_with_the_first(rasa_se
     # a date of birth without separators: Eva's, not a new account number
     reply = chat.say("21072001")
     assert "Eva Jansen, you're verified" in reply and "€66.55" in reply and "/pay/" in reply
+
+
+def test_asking_for_dutch_mid_form_switches_and_the_form_goes_on(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("what's my balance")
+    chat.say("10000002")
+    reply = chat.say("can you speak dutch?")
+    assert "ik ga verder in het Nederlands" in reply and "geboortedatum" in reply, reply
+    assert "Sanne de Vries, u bent geverifieerd" in chat.say("3511CD")
 
 
 def test_sms_sender_selects_the_account_but_a_second_factor_is_asked(rasa_server):

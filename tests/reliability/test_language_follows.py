@@ -37,6 +37,21 @@ def test_one_word_moves_only_a_language_the_customer_has_not_written_in(text, cu
     assert language_slot_update(text, current, earlier) == update
 
 
+@pytest.mark.parametrize("text, current, earlier, update", [
+    # a language asked for by name is taken at once, even in the other language's words
+    ("can you speak dutch?", "en", ["what do I owe you"], "nl"),
+    ("in Dutch please", "en", ["what do I owe you", "10000002"], "nl"),
+    ("kunnen we in het Engels verder", "nl", ["wat is mijn saldo"], "en"),
+    ("English please", "nl", ["wat is mijn saldo"], "en"),
+    ("do you speak english", "en", [], None),  # already English
+    # naming a language is no request
+    ("I'm Dutch and my bill is wrong", "en", ["hello"], None),
+    ("ik ben Nederlander", "nl", [], None),
+])
+def test_a_language_asked_for_by_name_is_taken_at_once(text, current, earlier, update):
+    assert language_slot_update(text, current, earlier) == update
+
+
 def test_a_dutch_customer_verifying_by_postcode_stays_in_dutch(stack):
     customer = next(c for c in stack.customers if c.language == "nl")
     web = Web(stack)
