@@ -90,6 +90,8 @@ class ActionConfirm(Action):
         context = Context.of(tracker)
         offer = open_offer(tracker)
         if not offer:
+            if ask_open_choice_again(dispatcher, tracker):  # "yes" to "which plan?"
+                return []
             dispatcher.utter_message(response="utter_what_can_i_do")
             return CLEARED
         if offer["type"] == "handoff":
@@ -110,6 +112,19 @@ class ActionConfirm(Action):
                 return offer_person(dispatcher, "confirmation_failed")
 
         return await run_in_session(dispatcher, handle, tracker, context)
+
+
+CHOICE_UNCLEAR = {"plan_choice": "utter_plan_choice_unclear",
+                  "arrangement_choice": "utter_arrangement_choice_unclear"}
+
+
+def ask_open_choice_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A question the bot asked (which plan, which arrangement) answered with something that
+    is no choice: ask it again instead of dropping it."""
+    response = CHOICE_UNCLEAR.get(tracker.get_slot("awaiting"))
+    if response:
+        dispatcher.utter_message(response=response)
+    return response is not None
 
 
 def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -189,7 +204,7 @@ class ActionHandleInform(Action):
         if awaiting == "plan_choice":
             plan = tracker.get_slot("target_plan")
             if not plan:
-                dispatcher.utter_message(response="utter_plan_unknown")
+                ask_open_choice_again(dispatcher, tracker)
                 return []
             return await run_in_session(
                 dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, plan), tracker, context)
@@ -242,6 +257,8 @@ class ActionClarify(Action):
         if confirm_language_request(dispatcher, tracker):
             return []
         context = Context.of(tracker)
+        if consecutive_fallbacks(tracker) < 2 and ask_open_choice_again(dispatcher, tracker):
+            return []
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(response="utter_fallback_offer_person")
             return [SlotSet("awaiting", "confirm"),

@@ -57,7 +57,7 @@ def say_recommendation(dispatcher: CollectingDispatcher, context: Context, sessi
 
 class ActionListPlans(Action):
     """Anyone may see the plans; a verified customer also hears which one fits them best,
-    anyone else how to get that advice."""
+    anyone else how to get that advice. A plan asked about by name gets its price alone."""
 
     def name(self) -> str:
         return "action_list_plans"
@@ -65,6 +65,11 @@ class ActionListPlans(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         context = Context.of(tracker)
+
+        named = next(tracker.get_latest_entity_values("plan"), None)
+        if named:  # "what does Premium cost?": that plan, not the whole list
+            return await run_in_session(
+                dispatcher, lambda d, t, c, s: say_plan(d, c, s, str(named)), tracker, context)
 
         def handle(dispatcher, tracker, context, session):
             lines = "\n".join(plan_line(context, plan) for plan in list_plans(session))

@@ -264,6 +264,15 @@ def test_plans_come_with_advice_for_the_verified_and_the_way_to_it_for_others(sl
     assert dispatcher.messages[1].get("plan") == plan
 
 
+def test_a_plan_asked_about_by_name_gets_its_price_not_the_list():
+    dispatcher = CollectingDispatcher()
+    question = tracker(slots={"language": "nl"}, text="wat kost premium", intent="ask_plans")
+    question.latest_message["entities"] = [entity("plan", "premium")]
+    run(ActionListPlans(), dispatcher, question)
+    assert responses(dispatcher) == ["utter_plan_price"]
+    assert (dispatcher.messages[0]["plan"], dispatcher.messages[0]["price"]) == ("Premium", "€ 90,75")
+
+
 def test_asking_for_the_plan_one_already_has_asks_which_plan_instead():
     slots = {"verified": True, "verified_account": "10000002", "language": "en"}
     dispatcher = CollectingDispatcher()
@@ -273,6 +282,12 @@ def test_asking_for_the_plan_one_already_has_asks_which_plan_instead():
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Basic", "Standard", "Premium"]
     slots = with_slots(slots, events)
     assert slots["awaiting"] == "plan_choice"
+    # a yes, an answer with no plan in it, or one not understood: the question again
+    for action, intent in ((ActionConfirm(), "affirm"), (ActionHandleInform(), "inform"),
+                           (ActionClarify(), "nlu_fallback")):
+        dispatcher = CollectingDispatcher()
+        assert run(action, dispatcher, tracker(slots=slots, text="the best one", intent=intent)) == []
+        assert responses(dispatcher) == ["utter_plan_choice_unclear"], action
     # the plan named next gets its preview
     dispatcher = CollectingDispatcher()
     events = run(ActionHandleInform(), dispatcher, tracker(slots={**slots, "target_plan": "premium"}))

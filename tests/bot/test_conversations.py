@@ -234,6 +234,16 @@ def test_a_plan_named_after_the_list_gets_its_price(rasa_server):
     assert "Basic kost € 24,20 per maand" in chat.say("en basic?")
 
 
+def test_a_plan_question_answered_without_a_plan_is_asked_again(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("I want to upgrade my plan")
+    reply = verify(chat, "10000004", "21-07-2001")
+    choices = [b["title"] for r in chat.replies for b in r.get("buttons", [])]
+    assert "Which plan would you like to switch to?" in reply and choices, reply
+    assert "Please write its name" in chat.say("yes")
+    assert "Shall I make the change?" in chat.say(choices[-1])
+
+
 def test_a_verified_customer_cannot_read_another_account(rasa_server):
     chat = Conversation(rasa_server)
     chat.say("how much do I owe?")
