@@ -103,6 +103,9 @@ def test_lookups_and_regexes():
     items = YAML(typ="safe").load((NLU_DIR / "lookups.yml").read_text(encoding="utf-8"))["nlu"]
     assert {i["regex"] for i in items if "regex" in i} == {"account_number", "postcode", "date_of_birth", "amount", "date"}
     assert extract(regex_patterns(items, "account_number"), "account 10000001 please") == ["10000001"]
+    assert extract(regex_patterns(items, "account_number"), "my account is 1000 0002") == ["1000 0002"]
+    for phone in ("call me on 06 1234 5678", "06-1234 5678", "1234 5678 9"):
+        assert extract(regex_patterns(items, "account_number"), phone) == [], phone
     assert {i["lookup"] for i in items if "lookup" in i} == {"plan"}
     assert {i["synonym"] for i in items if "synonym" in i} == {"basic", "standard", "plus", "premium"}
 

@@ -228,6 +228,13 @@ def test_details_sent_before_a_question_verify_and_the_question_needs_no_more(
     assert balance in chat.say(question)
 
 
+def test_an_account_number_written_in_two_groups_starts_verification(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    reply = chat.say("hi there, my account number is 1000 0002")
+    assert "date of birth" in reply and "account number?" not in reply, reply
+    assert "Sanne de Vries, you're verified" in chat.say("3511CD")
+
+
 def test_a_plan_named_after_the_list_gets_its_price(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "nl"})
     assert "Premium" in chat.say("welke abonnementen hebben jullie?")
