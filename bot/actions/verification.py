@@ -98,13 +98,19 @@ class ActionRememberRequest(Action):
 def second_factor_given(tracker: Tracker) -> list[EventType]:
     """A date of birth or postcode sent along with the account number ("10000001, born
     12-04-1985, what do I owe?"): the form checks it when it starts instead of asking."""
-    if not tracker.get_slot("account_number"):
+    value = second_factor_in_message(tracker)
+    if not value or not tracker.get_slot("account_number"):
         return []
+    return [SlotSet("second_factor", value)]
+
+
+def second_factor_in_message(tracker: Tracker) -> str | None:
+    """The date of birth or postcode written in the latest message, if any."""
     for kind in ("date_of_birth", "postcode"):
         value = next(tracker.get_latest_entity_values(kind), None)
         if value:
-            return [SlotSet("second_factor", str(value))]
-    return []
+            return str(value)
+    return None
 
 
 def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
@@ -148,8 +154,8 @@ class ValidateVerifyForm(FormValidationAction):
         # A lockout ends the form: nothing more is asked until the lock expires.
         return [] if tracker.get_slot("verification_locked") else domain_slots
 
-    def validate_account_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_account_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         text = str(slot_value or "").strip()
         if tracker.get_slot("requested_slot") == "second_factor" and classify_second_factor(text):
             # "12041985" answers the date of birth that was asked for: the account number stays
@@ -159,6 +165,13 @@ class ValidateVerifyForm(FormValidationAction):
         if not ACCOUNT_NUMBER.match(number) or DATE_LIKE.match(text):
             dispatcher.utter_message(response="utter_invalid_account_number")
             return {"account_number": None}
+        factor = second_factor_in_message(tracker)
+        if factor and tracker.get_slot("requested_slot") == "account_number":
+            # "10000002 3511CD" where the account number was asked: check both at once (the
+            # second factor's own mapping waits for its question)
+            tracker.slots["account_number"] = number
+            return {"account_number": number,
+                    **await self.validate_second_factor(factor, dispatcher, tracker, domain)}
         return {"account_number": number}
 
     async def validate_second_factor(self, slot_value: Any, dispatcher: CollectingDispatcher,

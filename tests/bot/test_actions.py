@@ -98,6 +98,10 @@ def test_dutch_amounts_are_formatted_the_dutch_way():
     assert dispatcher.messages[0]["balance"] == "€ 66,55"
 
 
+def validate_account(value, dispatcher, track):
+    return asyncio.run(ValidateVerifyForm().validate_account_number(value, dispatcher, track, {}))
+
+
 def validate_factor(value, slots):
     dispatcher = CollectingDispatcher()
     result = asyncio.run(ValidateVerifyForm().validate_second_factor(
@@ -155,14 +159,13 @@ def test_a_date_of_birth_without_separators_does_not_replace_the_account_number(
     track = tracker(slots={"account_number": "12041985", "requested_slot": "second_factor"},
                     text="12041985", events=[asked, message, extracted])
     dispatcher = CollectingDispatcher()
-    result = ValidateVerifyForm().validate_account_number("12041985", dispatcher, track, {})
+    result = validate_account("12041985", dispatcher, track)
     assert result == {"account_number": "10000001"} and dispatcher.messages == []
     result, _ = validate_factor("12041985", {"account_number": "10000001"})
     assert result["verified"] is True and result["customer_name"] == "Jane Doe"
     # an account number given again at that step is still taken as a correction
     track.slots["account_number"] = "10000003"
-    assert ValidateVerifyForm().validate_account_number("10000003", dispatcher, track, {}) == \
-        {"account_number": "10000003"}
+    assert validate_account("10000003", dispatcher, track) == {"account_number": "10000003"}
 
 
 def test_after_verification_the_welcome_comes_before_the_answer():
@@ -184,13 +187,29 @@ def test_after_verification_the_welcome_comes_before_the_answer():
 ])
 def test_an_account_number_is_8_digits_and_not_a_date(text, valid):
     dispatcher = CollectingDispatcher()
-    result = ValidateVerifyForm().validate_account_number(text, dispatcher, tracker(), {})
+    result = validate_account(text, dispatcher, tracker())
     assert result == {"account_number": "10000003" if valid else None}
     assert responses(dispatcher) == ([] if valid else ["utter_invalid_account_number"])
 
 
 def entity(name, value):
     return {"entity": name, "value": value, "start": 0, "end": 0, "extractor": "RegexEntityExtractor"}
+
+
+def test_both_details_given_where_the_account_number_was_asked_are_checked_at_once():
+    def given(postcode):
+        track = tracker(slots={"account_number": "10000002", "requested_slot": "account_number"},
+                        text=f"10000002 {postcode}")
+        track.latest_message["entities"] = [entity("account_number", "10000002"),
+                                            entity("postcode", postcode)]
+        return track
+
+    dispatcher = CollectingDispatcher()  # a wrong one is an attempt (the right one resets it)
+    assert validate_account("10000002", dispatcher, given("9999ZZ")) == {"second_factor": None,
+                                                                        "account_number": None}
+    assert responses(dispatcher) == ["utter_verification_failed"]
+    result = validate_account("10000002", CollectingDispatcher(), given("3511CD"))
+    assert result["verified"] is True and result["account_number"] == "10000002"
 
 
 def test_details_sent_with_a_question_are_checked_when_verification_starts():

@@ -228,6 +228,13 @@ def test_details_sent_before_a_question_verify_and_the_question_needs_no_more(
     assert balance in chat.say(question)
 
 
+def test_both_details_answering_the_account_number_question_verify_at_once(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("what's my balance")
+    reply = chat.say("10000002 3511CD")
+    assert "Sanne de Vries, you're verified" in reply and "€66.55" in reply, reply
+
+
 def test_an_account_number_written_in_two_groups_starts_verification(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi there, my account number is 1000 0002")
