@@ -48,6 +48,16 @@ def check_arrangement_eligibility(session: Session, *, account_number: str,
     return reasons
 
 
+def fewest_instalments(*, total_minor: int, monthly_minor: int) -> int | None:
+    """The fewest monthly instalments (2 to 6) none of which is more than `monthly_minor`
+    ("I can pay €20 a month"); None when even the most instalments are more than that."""
+    for count in range(MIN_INSTALMENTS, MAX_INSTALMENTS + 1):
+        part, remainder = divmod(total_minor, count)
+        if part + remainder <= monthly_minor:  # the first part carries the remainder
+            return count
+    return None
+
+
 def preview_arrangement(session: Session, *, account_number: str, kind: ArrangementKind,
                         instalments: int | None = None, extension_days: int | None = None,
                         today: date | None = None) -> ArrangementPreview:

@@ -8,11 +8,14 @@ from sqlalchemy.orm import Session
 
 from billing_core.arrangements.models import ArrangementKind
 from billing_core.arrangements.service import (
-    MAX_EXTENSION_DAYS, check_arrangement_eligibility, preview_arrangement,
+    MAX_EXTENSION_DAYS, MAX_INSTALMENTS, check_arrangement_eligibility, fewest_instalments,
+    preview_arrangement,
 )
 from billing_core.errors import InvalidRequest
 from billing_core.invoices.service import get_balance
+from billing_core.money import parse_amount
 from bot.actions.common import AccountAction, Context, answers, new_idempotency_key
+from bot.actions.concessions import offer_person
 
 EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|"
                              r"\d+\s*(?:days?|dagen)|uitstel|langer|wachten", re.IGNORECASE)
@@ -35,6 +38,31 @@ def parse_arrangement_choice(option: str | None, text: str) -> tuple[Arrangement
         number = int(count.group(1)) if count.group(1) else NUMBER_WORDS[count.group(2).lower()]
         return ArrangementKind.instalments, number
     return None
+
+
+def monthly_amount(tracker: Tracker) -> int | None:
+    """What the customer says they can pay ("I can do €20 a month"), in minor units."""
+    value = next(tracker.get_latest_entity_values("amount"), None)
+    try:
+        return parse_amount(str(value)) if value else None
+    except InvalidRequest:  # "twintig euro": no digits
+        return None
+
+
+def offer_for_monthly_amount(dispatcher: CollectingDispatcher, context: Context, session: Session,
+                             monthly_minor: int) -> list[EventType]:
+    """The fewest instalments within what the customer can pay a month, or a person when even
+    the most are more than that (read before the choice: "€5 a month" is not 5 instalments)."""
+    balance = get_balance(session, account_number=context.account_number, today=context.today)
+    count = fewest_instalments(total_minor=balance.balance_minor, monthly_minor=monthly_minor)
+    if count is not None:
+        return offer_arrangement(dispatcher, context, session, (ArrangementKind.instalments, count))
+    part, remainder = divmod(balance.balance_minor, MAX_INSTALMENTS)
+    dispatcher.utter_message(response="utter_arrangement_amount_too_low",
+                             amount=context.money(monthly_minor, balance.currency),
+                             lowest=context.money(part + remainder, balance.currency),
+                             count=MAX_INSTALMENTS)
+    return offer_person(dispatcher, "arrangement_amount_too_low")
 
 
 def offer_arrangement(dispatcher: CollectingDispatcher, context: Context, session: Session,
@@ -77,6 +105,9 @@ class ActionOfferArrangement(AccountAction):
             dispatcher.utter_message(response="utter_arrangement_not_eligible")
             return [SlotSet("awaiting", "confirm"),
                     SlotSet("offer", {"type": "handoff", "reason": "arrangement_not_eligible"})]
+        monthly = monthly_amount(tracker)
+        if monthly:
+            return offer_for_monthly_amount(dispatcher, context, session, monthly)
         # "Can I pay in 3 instalments?" already says what they want.
         choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
                                           tracker.latest_message.get("text", ""))

@@ -15,7 +15,8 @@ from billing_core.errors import BillingError
 from billing_core.plans.service import apply_plan_change, get_plan, with_vat
 from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
-from bot.actions.arrangements import offer_arrangement, parse_arrangement_choice
+from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
+                                      parse_arrangement_choice)
 from bot.actions.common import Context, run_in_session
 from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
@@ -208,6 +209,11 @@ class ActionHandleInform(Action):
                 return []
             return await run_in_session(
                 dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, plan), tracker, context)
+        monthly = monthly_amount(tracker)
+        if monthly:
+            return await run_in_session(
+                dispatcher, lambda d, t, c, s: offer_for_monthly_amount(d, c, s, monthly),
+                tracker, context)
         choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
                                           tracker.latest_message.get("text", ""))
         if choice is None:

@@ -3,7 +3,7 @@ import pytest
 from billing_core.actor import Actor
 from billing_core.arrangements.models import ArrangementKind
 from billing_core.arrangements.service import (
-    check_arrangement_eligibility, create_arrangement, preview_arrangement,
+    check_arrangement_eligibility, create_arrangement, fewest_instalments, preview_arrangement,
 )
 from billing_core.errors import InvalidRequest, NotEligible
 from billing_core.invoices.service import get_balance, record_payment
@@ -21,6 +21,17 @@ def test_instalments_add_up_to_the_balance(demo, today, count):
     assert max(amounts) - min(amounts) < count  # only the remainder cents differ
     dates = [due for due, _ in preview.schedule]
     assert dates == sorted(dates) and dates[0] > today
+
+
+@pytest.mark.parametrize("total, monthly, count", [
+    (6655, 2000, 4),   # 4 parts: 16.66 first (carrying the remainder), then 16.63
+    (6655, 1664, 5),   # 16.64 a month: 4 parts start with 16.66, so 5
+    (6655, 6655, 2),   # as an arrangement, at least two parts
+    (6655, 1110, 6),
+    (6655, 1109, None),  # even 6 parts start with 11.10
+])
+def test_fewest_instalments_within_what_the_customer_can_pay(total, monthly, count):
+    assert fewest_instalments(total_minor=total, monthly_minor=monthly) == count
 
 
 @pytest.mark.parametrize("count", [1, 7])

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import create_engine, func, select, text
 
 from billing_core.config import get_settings
-from bot.actions.arrangements import parse_arrangement_choice
+from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
 from bot.actions.billing import ActionExplainBill, ActionShowBalance
 from bot.actions.concessions import (ActionHandleCancellation, ActionHandleComplaint,
                                      ActionOfferConcession)
@@ -281,6 +281,33 @@ def test_plans_come_with_advice_for_the_verified_and_the_way_to_it_for_others(sl
     assert responses(dispatcher) == ["utter_plans", advice]
     assert "Basic" in dispatcher.messages[0]["plans"] and "€" in dispatcher.messages[0]["plans"]
     assert dispatcher.messages[1].get("plan") == plan
+
+
+@pytest.mark.parametrize("action, intent, amount, said, slots", [
+    # Eva's €66.55: €20 a month takes 4 instalments (the first €16.66), "€5" is no count of 5
+    (ActionOfferArrangement(), "payment_arrangement", "€20",
+     ["utter_arrangement_preview_instalments"], {"awaiting": "confirm"}),
+    (ActionHandleInform(), "inform", "20 euro", ["utter_arrangement_preview_instalments"],
+     {"awaiting": "confirm"}),
+    (ActionOfferArrangement(), "payment_arrangement", "€5",
+     ["utter_arrangement_amount_too_low", "utter_offer_person"],
+     {"awaiting": "confirm", "offer": {"type": "handoff", "reason": "arrangement_amount_too_low"}}),
+])
+def test_what_the_customer_can_pay_a_month_chooses_the_instalments(action, intent, amount, said,
+                                                                   slots):
+    asked = tracker(slots={"verified": True, "verified_account": "10000004", "language": "en",
+                           "awaiting": "arrangement_choice"},
+                    text=f"can I pay {amount} a month?", intent=intent)
+    asked.latest_message["entities"] = [entity("amount", amount)]
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, asked)
+    assert responses(dispatcher) == said
+    result = with_slots({}, events)
+    assert {name: result[name] for name in slots} == slots
+    if "offer" not in slots:
+        assert (result["offer"]["kind"], result["offer"]["instalments"]) == ("instalments", 4)
+    else:
+        assert dispatcher.messages[0]["lowest"] == "€11.10"
 
 
 def test_a_plan_asked_about_by_name_gets_its_price_not_the_list():

@@ -92,6 +92,14 @@ def test_tom_gets_a_payment_arrangement(rasa_server, database):
     assert "set up a payment arrangement" not in reply
 
 
+def test_what_eva_can_pay_a_month_sets_the_number_of_instalments(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("I'd like a payment arrangement")
+    assert "instalments" in verify(chat, "10000004", "5611GH")
+    reply = chat.say("can I pay 20 euro per month?")
+    assert "4 monthly instalments" in reply and "€16.66" in reply, reply
+
+
 def test_eva_threatening_to_cancel_gets_the_retention_offer(rasa_server, database):
     chat = Conversation(rasa_server)
     reply = chat.say("ik ga mijn abonnement opzeggen, ik ben het zat")
