@@ -161,6 +161,16 @@ def test_asking_for_dutch_mid_form_switches_and_the_form_goes_on(rasa_server):
     assert "Sanne de Vries, u bent geverifieerd" in chat.say("3511CD")
 
 
+def test_a_yes_or_thanks_during_verification_gets_the_question_again_not_silence(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("what's my balance")
+    assert "account number" in chat.say("yes")
+    chat.say("10000002")
+    reply = chat.say("thanks")
+    assert "date of birth" in reply and "anything else" not in reply.lower(), reply
+    assert "date of birth" in chat.say("ok")
+
+
 def test_sms_sender_selects_the_account_but_a_second_factor_is_asked(rasa_server):
     chat = Conversation(rasa_server, metadata={"channel": "sms", "phone": "+31600000002"})
     reply = chat.say("what's my balance?")
