@@ -263,9 +263,10 @@ class ActionClarify(Action):
         if confirm_language_request(dispatcher, tracker):
             return []
         context = Context.of(tracker)
-        if consecutive_fallbacks(tracker) < 2 and ask_open_choice_again(dispatcher, tracker):
+        second_in_a_row = consecutive_fallbacks(tracker) >= 2
+        if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):
             return []
-        if consecutive_fallbacks(tracker) >= 2:
+        if second_in_a_row:
             dispatcher.utter_message(response="utter_fallback_offer_person")
             return [SlotSet("awaiting", "confirm"),
                     SlotSet("offer", {"type": "handoff", "reason": "not_understood"})]

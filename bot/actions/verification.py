@@ -169,49 +169,55 @@ class ValidateVerifyForm(FormValidationAction):
         if factor and tracker.get_slot("requested_slot") == "account_number":
             # "10000002 3511CD" where the account number was asked: check both at once (the
             # second factor's own mapping waits for its question)
-            tracker.slots["account_number"] = number
             return {"account_number": number,
-                    **await self.validate_second_factor(factor, dispatcher, tracker, domain)}
+                    **await check_second_factor(factor, number, dispatcher, tracker)}
         return {"account_number": number}
 
     async def validate_second_factor(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        factor = classify_second_factor(str(slot_value or ""))
-        if factor is None:  # not a date or postcode: ask again, it is no attempt
-            dispatcher.utter_message(response="utter_invalid_second_factor")
-            return {"second_factor": None}
-        number = tracker.get_slot("account_number")
-        phone = tracker.get_slot("phone")
-        kind, value = factor
+        return await check_second_factor(str(slot_value or ""), tracker.get_slot("account_number"),
+                                         dispatcher, tracker)
 
-        def attempt():
-            with session_scope(session_factory()) as session:
-                result = verify_identity(session, account_number=number,
-                                         conversation_id=tracker.sender_id, **{kind: value})
-                phone_account = find_account_number_by_phone(session, phone=phone) if phone else None
-                return result, phone_account
 
-        result, phone_account = await asyncio.to_thread(attempt)
-        if result.status is VerificationStatus.verified:
-            # said by action_resume_request: a response is rendered before the events of the
-            # action that sends it apply, and the profile's language is set here
-            slots = {"second_factor": "checked", "verified": True,
-                     "customer_name": result.customer_name, "account_number": result.account_number,
-                     "verified_account": result.account_number}
-            if not tracker.get_slot("language"):
-                slots["language"] = result.language
-            return slots
-        # Keep an account number that the sender's phone chose; forget a typed one.
-        keep_number = number if number == phone_account else None
-        if result.status is VerificationStatus.locked:
-            until = result.locked_until or datetime.now(timezone.utc) + LOCKOUT
-            dispatcher.utter_message(response="utter_verification_locked",
-                                     minutes=minutes_locked(until.isoformat()))
-            return {"second_factor": None, "account_number": keep_number,
-                    "verification_locked": True, "locked_until": until.isoformat()}
-        dispatcher.utter_message(response="utter_verification_failed",
-                                 attempts_left=result.attempts_left)
-        return {"second_factor": None, "account_number": keep_number}
+async def check_second_factor(text: str, number: str | None, dispatcher: CollectingDispatcher,
+                              tracker: Tracker) -> dict[str, Any]:
+    """One verification attempt with `text` as the date of birth or postcode of `number` (or
+    of the sender's phone): the slots it sets, verified or not."""
+    factor = classify_second_factor(text)
+    if factor is None:  # not a date or postcode: ask again, it is no attempt
+        dispatcher.utter_message(response="utter_invalid_second_factor")
+        return {"second_factor": None}
+    phone = tracker.get_slot("phone")
+    kind, value = factor
+
+    def attempt():
+        with session_scope(session_factory()) as session:
+            result = verify_identity(session, account_number=number,
+                                     conversation_id=tracker.sender_id, **{kind: value})
+            phone_account = find_account_number_by_phone(session, phone=phone) if phone else None
+            return result, phone_account
+
+    result, phone_account = await asyncio.to_thread(attempt)
+    if result.status is VerificationStatus.verified:
+        # said by action_resume_request: a response is rendered before the events of the
+        # action that sends it apply, and the profile's language is set here
+        slots = {"second_factor": "checked", "verified": True,
+                 "customer_name": result.customer_name, "account_number": result.account_number,
+                 "verified_account": result.account_number}
+        if not tracker.get_slot("language"):
+            slots["language"] = result.language
+        return slots
+    # Keep an account number that the sender's phone chose; forget a typed one.
+    keep_number = number if number == phone_account else None
+    if result.status is VerificationStatus.locked:
+        until = result.locked_until or datetime.now(timezone.utc) + LOCKOUT
+        dispatcher.utter_message(response="utter_verification_locked",
+                                 minutes=minutes_locked(until.isoformat()))
+        return {"second_factor": None, "account_number": keep_number,
+                "verification_locked": True, "locked_until": until.isoformat()}
+    dispatcher.utter_message(response="utter_verification_failed",
+                             attempts_left=result.attempts_left)
+    return {"second_factor": None, "account_number": keep_number}
 
 
 class ActionStopVerification(Action):
