@@ -14,7 +14,7 @@ from billing_core.arrangements.service import (
 from billing_core.errors import InvalidRequest
 from billing_core.invoices.service import get_balance
 from billing_core.money import parse_amount
-from bot.actions.common import AccountAction, Context, answers, new_idempotency_key
+from bot.actions.common import AccountAction, Context, answers, latest_text, new_idempotency_key
 from bot.actions.concessions import offer_person
 
 EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|"
@@ -110,7 +110,7 @@ class ActionOfferArrangement(AccountAction):
             return offer_for_monthly_amount(dispatcher, context, session, monthly)
         # "Can I pay in 3 instalments?" already says what they want.
         choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
-                                          tracker.latest_message.get("text", ""))
+                                          latest_text(tracker))
         if choice and tracker.latest_message.get("intent", {}).get("name") == "payment_arrangement":
             return offer_arrangement(dispatcher, context, session, choice)
         balance = get_balance(session, account_number=context.account_number, today=context.today)

@@ -16,6 +16,7 @@ from billing_core.db import session_scope
 from billing_core.errors import BillingError
 from billing_core.money import format_money
 from bot.actions.db import session_factory
+from bot.pauses import is_pause
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,19 @@ class Context:
 
     def date(self, day: date) -> str:
         return f"{day.day} {MONTHS[self.language][day.month - 1]} {day.year}"
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def answer_pause(dispatcher: CollectingDispatcher, text: str) -> bool:
+    """'Wait, let me find it' (read as a goodbye, a no, a bare value or not understood): say
+    there is no rush; the caller keeps its question or offer open."""
+    if not is_pause(text):
+        return False
+    dispatcher.utter_message(response="utter_take_your_time")
+    return True
 
 
 def new_idempotency_key(context: Context, purpose: str) -> str:

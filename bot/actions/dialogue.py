@@ -17,12 +17,13 @@ from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
                                       parse_arrangement_choice)
-from bot.actions.common import Context, run_in_session
+from bot.actions.common import Context, answer_pause, latest_text, run_in_session
 from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
 from bot.actions.verification import second_factor_given
 from bot.language import requested_language
+from bot.pauses import is_pause
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
@@ -88,6 +89,8 @@ class ActionConfirm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if answer_pause(dispatcher, latest_text(tracker)):  # "wacht even": the offer stays open
+            return []
         context = Context.of(tracker)
         offer = open_offer(tracker)
         if not offer:
@@ -132,7 +135,7 @@ def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker)
     """A request for English or Dutch ("in Dutch please") is no intent of its own and reads
     as out of scope or unclear; the language slot has already followed it
     (`bot.language.requested_language`), so say so instead of not understanding."""
-    if not requested_language(tracker.latest_message.get("text") or ""):
+    if not requested_language(latest_text(tracker)):
         return False
     dispatcher.utter_message(response="utter_language_switched")
     return True
@@ -146,6 +149,8 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if answer_pause(dispatcher, latest_text(tracker)):
+            return []
         if not confirm_language_request(dispatcher, tracker):
             dispatcher.utter_message(response="utter_out_of_scope")
         if open_offer(tracker):
@@ -159,6 +164,8 @@ class ActionDecline(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if answer_pause(dispatcher, latest_text(tracker)):  # "wacht even": the offer stays open
+            return []
         context = Context.of(tracker)
         offer = open_offer(tracker)
         if not offer:
@@ -179,6 +186,19 @@ class ActionDecline(Action):
         return await run_in_session(dispatcher, handle, tracker, context)
 
 
+class ActionGoodbye(Action):
+    """Goodbye, unless it was "wait" or "momentje", which read as goodbye too."""
+
+    def name(self) -> str:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if not answer_pause(dispatcher, latest_text(tracker)):
+            dispatcher.utter_message(response="utter_goodbye")
+        return []
+
+
 class ActionHandleInform(Action):
     """A bare value: the plan or arrangement option the bot asked for, or a detail for later."""
 
@@ -187,6 +207,8 @@ class ActionHandleInform(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if answer_pause(dispatcher, latest_text(tracker)):  # "one sec": the question stays
+            return []
         context = Context.of(tracker)
         awaiting = tracker.get_slot("awaiting")
         if not context.verified and tracker.active_loop_name is None:
@@ -215,7 +237,7 @@ class ActionHandleInform(Action):
                 dispatcher, lambda d, t, c, s: offer_for_monthly_amount(d, c, s, monthly),
                 tracker, context)
         choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
-                                          tracker.latest_message.get("text", ""))
+                                          latest_text(tracker))
         if choice is None:
             dispatcher.utter_message(response="utter_arrangement_choice_unclear")
             return []
@@ -226,7 +248,7 @@ class ActionHandleInform(Action):
 def consecutive_fallbacks(tracker: Tracker) -> int:
     count = 0
     for event in reversed(tracker.events):
-        if event.get("event") != "user":
+        if event.get("event") != "user" or is_pause(event.get("text") or ""):
             continue
         if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
             break
@@ -243,7 +265,8 @@ class ActionRephraseInForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if confirm_language_request(dispatcher, tracker):
+        if answer_pause(dispatcher, latest_text(tracker)) or confirm_language_request(dispatcher,
+                                                                                    tracker):
             return []
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(response="utter_rephrase_or_person")
@@ -260,7 +283,8 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if confirm_language_request(dispatcher, tracker):
+        if answer_pause(dispatcher, latest_text(tracker)) or confirm_language_request(dispatcher,
+                                                                                    tracker):
             return []
         context = Context.of(tracker)
         second_in_a_row = consecutive_fallbacks(tracker) >= 2

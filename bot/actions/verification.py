@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from billing_core.customers.service import (
@@ -15,7 +15,8 @@ from billing_core.customers.service import (
 from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
-from bot.actions.common import ACCOUNT_ACTIONS, Context, run_in_session
+from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_pause, latest_text,
+                                run_in_session)
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
 from bot.language import language_slot_update
@@ -74,6 +75,9 @@ class ActionRememberRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
+        in_form = tracker.active_loop_name == "verify_form"
+        if in_form and answer_pause(dispatcher, latest_text(tracker)):
+            return []  # "wait, let me grab my bill" while a detail is asked: no new question
         # Before verification only a person can have been offered; a new question moves on.
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("offer", None)]
         events += second_factor_given(tracker)
@@ -157,6 +161,8 @@ class ValidateVerifyForm(FormValidationAction):
     async def validate_account_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         text = str(slot_value or "").strip()
+        if answer_pause(dispatcher, text):  # "one sec": no account number, and no complaint
+            return {"account_number": None}
         if tracker.get_slot("requested_slot") == "second_factor" and classify_second_factor(text):
             # "12041985" answers the date of birth that was asked for: the account number stays
             return {"account_number": value_before_latest_message(tracker, "account_number")}
@@ -175,8 +181,11 @@ class ValidateVerifyForm(FormValidationAction):
 
     async def validate_second_factor(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return await check_second_factor(str(slot_value or ""), tracker.get_slot("account_number"),
-                                         dispatcher, tracker)
+        text = str(slot_value or "")
+        if answer_pause(dispatcher, text):
+            return {"second_factor": None}
+        return await check_second_factor(text, tracker.get_slot("account_number"), dispatcher,
+                                         tracker)
 
 
 async def check_second_factor(text: str, number: str | None, dispatcher: CollectingDispatcher,
@@ -218,6 +227,21 @@ async def check_second_factor(text: str, number: str | None, dispatcher: Collect
     dispatcher.utter_message(response="utter_verification_failed",
                              attempts_left=result.attempts_left)
     return {"second_factor": None, "account_number": keep_number}
+
+
+class ActionPauseOrLeaveForm(Action):
+    """A goodbye or a no while verification asks for a detail. "Wait", "hang on" and "momentje"
+    are read as those intents too: they keep the form, which asks again; anything else ends
+    it, and the rules go on with the goodbye or the stop."""
+
+    def name(self) -> str:
+        return "action_pause_or_leave_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if answer_pause(dispatcher, latest_text(tracker)):
+            return []
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 class ActionStopVerification(Action):
@@ -280,6 +304,6 @@ class ActionDetectLanguage(Action):
         said = (event.get("text") or "" for event in reversed(tracker.events)
                 if event.get("event") == "user")
         next(said, None)  # the newest is the message being read
-        language = language_slot_update(tracker.latest_message.get("text") or "",
+        language = language_slot_update(latest_text(tracker),
                                         tracker.get_slot("language"), said)
         return [SlotSet("language", language)] if language else []

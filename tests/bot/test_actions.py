@@ -13,13 +13,13 @@ from bot.actions.billing import ActionExplainBill, ActionShowBalance
 from bot.actions.concessions import (ActionHandleCancellation, ActionHandleComplaint,
                                      ActionOfferConcession)
 from bot.actions.db import session_factory
-from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionHandleInform,
-                                 ActionOutOfScope, ActionRephraseInForm)
+from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionDecline, ActionGoodbye,
+                                 ActionHandleInform, ActionOutOfScope, ActionRephraseInForm)
 from bot.actions.plans import ActionChangePlan, ActionListPlans
 from bot.actions.handoff import ActionHandoff
-from bot.actions.verification import (ActionDetectLanguage, ActionRememberRequest,
-                                      ActionResumeRequest, ActionStopVerification,
-                                      ValidateVerifyForm)
+from bot.actions.verification import (ActionDetectLanguage, ActionPauseOrLeaveForm,
+                                      ActionRememberRequest, ActionResumeRequest,
+                                      ActionStopVerification, ValidateVerifyForm)
 from bot.language import detect_language
 from tests.bot.conftest import seeded_database
 
@@ -569,3 +569,48 @@ def test_the_language_action_reads_what_the_customer_wrote_before():
 ])
 def test_language_detection(text, language):
     assert detect_language(text) == language
+
+
+def test_a_pause_keeps_the_form_and_anything_else_ends_it():
+    for text, intent in (("wait", "goodbye"), ("wacht even, ik zoek mijn klantnummer", "deny")):
+        dispatcher = CollectingDispatcher()
+        assert run(ActionPauseOrLeaveForm(), dispatcher, tracker(text=text, intent=intent)) == []
+        assert responses(dispatcher) == ["utter_take_your_time"]
+    for text, intent in (("bye for now", "goodbye"), ("no, I'm not giving you that", "deny")):
+        dispatcher = CollectingDispatcher()
+        events = run(ActionPauseOrLeaveForm(), dispatcher, tracker(text=text, intent=intent))
+        assert {"event": "active_loop", "timestamp": None, "name": None} in events
+        assert with_slots({}, events)["requested_slot"] is None and dispatcher.messages == []
+
+
+def test_a_pause_is_no_wrong_detail_and_no_new_question():
+    dispatcher = CollectingDispatcher()
+    track = tracker(text="one sec", slots={"requested_slot": "account_number"})
+    assert validate_account("one sec", dispatcher, track) == {"account_number": None}
+    assert responses(dispatcher) == ["utter_take_your_time"]  # not "that's no account number"
+    result, dispatcher = validate_factor("momentje", {"account_number": "10000004"})
+    assert result == {"second_factor": None} and responses(dispatcher) == ["utter_take_your_time"]
+    dispatcher = CollectingDispatcher()
+    track = tracker(text="wait, let me grab my bill", intent="ask_balance",
+                    slots={"pending_request": ["explain_bill"]})
+    track.active_loop = {"name": "verify_form"}
+    assert run(ActionRememberRequest(), dispatcher, track) == []
+    assert responses(dispatcher) == ["utter_take_your_time"]
+
+
+def test_a_pause_leaves_an_offer_open_and_says_no_goodbye():
+    offered = {"awaiting": "confirm", "offer": {"type": "arrangement", "instalments": 3}}
+    dispatcher = CollectingDispatcher()
+    assert run(ActionDecline(), dispatcher, tracker(text="wacht even", intent="deny",
+                                                    slots=offered)) == []
+    assert responses(dispatcher) == ["utter_take_your_time"]
+    for text, expected in (("momentje", "utter_take_your_time"), ("doei", "utter_goodbye")):
+        dispatcher = CollectingDispatcher()
+        run(ActionGoodbye(), dispatcher, tracker(text=text, intent="goodbye"))
+        assert responses(dispatcher) == [expected]
+    for action, intent in ((ActionRephraseInForm(), "nlu_fallback"),
+                           (ActionOutOfScope(), "out_of_scope"), (ActionHandleInform(), "inform")):
+        dispatcher = CollectingDispatcher()
+        assert run(action, dispatcher, tracker(text="een ogenblikje", intent=intent,
+                                               slots=offered)) == []
+        assert responses(dispatcher) == ["utter_take_your_time"]

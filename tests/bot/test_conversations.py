@@ -253,6 +253,25 @@ def test_both_details_answering_the_account_number_question_verify_at_once(rasa_
     assert "Sanne de Vries, you're verified" in reply and "€66.55" in reply, reply
 
 
+@pytest.mark.parametrize("question, pauses, verified", [
+    ("what's my balance", ["wait", "hang on, let me find my bill", "one sec"],
+     "Sanne de Vries, you're verified"),
+    ("wat is mijn saldo", ["wacht even, ik zoek mijn klantnummer", "momentje", "even zoeken"],
+     "Sanne de Vries, u bent geverifieerd"),
+])
+def test_a_customer_looking_for_a_detail_is_waited_for(rasa_server, question, pauses, verified):
+    """Read as goodbye, no, a bare value or not understood, "wait" used to end verification."""
+    chat = Conversation(rasa_server)
+    asked = chat.say(question).splitlines()[-1]
+    for pause in pauses:
+        reply = chat.say(pause).splitlines()
+        assert reply[0] in ("Take your time, I'll wait.", "Neem gerust de tijd, ik wacht.")
+        assert reply[1:] == [asked]
+    second = chat.say("10000002").splitlines()[-1]
+    assert chat.say(pauses[0]).splitlines()[1:] == [second]
+    assert verified in chat.say("3511CD")
+
+
 def test_an_account_number_written_in_two_groups_starts_verification(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi there, my account number is 1000 0002")

@@ -1,0 +1,50 @@
+"""'Wait, let me find it': a customer asking for a moment, in English or Dutch.
+
+The intent contract has no such intent, and the classifier reads these messages as goodbye,
+no, an unclear answer or a bare value; the actions that answer those intents check the text
+first, so a pause keeps the question (or the offer) open instead of ending it.
+"""
+import re
+
+_WORD = re.compile(r"[a-z\u00C0-\u024F0-9']+")
+
+# Fillers in front of a pause: "ok wait", "sorry, one moment", "ja momentje".
+_LEAD = r"((ok|okay|oke|oké|okey|sorry|uh|uhm|um|umm|hmm|eh|ehm|oh|nou|ja|yes|yeah|right|sure|prima|goed|even)\s)*"
+_POLITE = r"(\s(please|pls|plz|graag|aub|alsjeblieft|alstublieft|svp|thanks|dank je))?"
+_WHILE = r"(sec|secs|second|seconds|moment|moments|minute|minutes|min|mins|mo|tick|jiffy|bit)"
+_PAUSE = (
+    r"(wait|waiting|hold on|hang on|hold up|hold it|bear with me|brb|be right back|"
+    rf"(just\s|wait\s)?(a|one|1)\s{_WHILE}|just a\s{_WHILE}|"
+    rf"(give me|gimme) (a|one|1|two|2|a few|few) (more )?{_WHILE}|"
+    r"wacht|wacht even|wacht eens|wacht ff|wacht effe|wachten|moment|momentje|momentjes|"
+    r"(een )?ogenblik|(een )?ogenblikje|(een )?seconde|(een )?secondje|(een )?minuutje|"
+    r"geef me (even )?(een )?(moment|momentje|minuutje|seconde|secondje)|"
+    r"even geduld|(even|ff|effe) (zoeken|kijken|pakken|opzoeken|checken|nakijken))"
+)
+# What the customer goes to do: "let me find it", "I'll grab my bill", "ik zoek het even op";
+# only with words that point at a detail ("I'm looking for a cheaper plan" is no pause).
+_OBJECT_EN = (r"(it|that|this|them|one|up|out|for it|for that|for them|real quick|quickly|"
+              r"quick|first|now|again|my \w+( \w+)?|the \w+( \w+)?)")
+_OBJECT_NL = r"(het|hem|dat|die|even|ff|effe|snel|op|erbij|bij|er|eerst|nu|nog|na|mijn \w+|de \w+)"
+_FINDING = (
+    r"((let me|lemme|i'll|i will|i need to|i have to|i must|i gotta|i'm going to|im going to|"
+    r"i am going to|gonna|i'm|im|i am)\s(just\s|quickly\s|go\s)*"
+    r"(find|look|check|get|grab|fetch|search|dig|pull|looking|searching|finding|getting|"
+    rf"grabbing|checking|digging)(\s{_OBJECT_EN})*|"
+    rf"ik(\s(ga|moet|zal))?(\s{_OBJECT_NL})*\s(zoek|zoeken|pak|pakken|kijk|kijken|opzoeken|"
+    rf"haal|halen|check|checken)(\s{_OBJECT_NL})*|"
+    r"ik ben (het |hem |even |nog )*(aan het )?(zoeken|kijken))"
+)
+# A message that says it cannot or will not ("wait, I don't have it") is no pause.
+_REFUSAL = re.compile(r"\b(not|no|don't|dont|can't|cant|cannot|won't|wont|never|niet|geen|"
+                      r"nooit|nee|kan't)\b")
+
+
+def is_pause(text: str) -> bool:
+    """True for "wait", "hang on, let me find my bill", "momentje", "wacht even, ik zoek
+    mijn klantnummer" and the like; False when the message also says something else."""
+    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    if not cleaned or _REFUSAL.search(cleaned):
+        return False
+    return bool(re.fullmatch(rf"{_LEAD}({_PAUSE}{_POLITE}\s?)+({_FINDING})?", cleaned)
+                or re.fullmatch(rf"{_LEAD}{_FINDING}", cleaned))
