@@ -47,13 +47,20 @@ _NAMES = {"nl": r"(dutch|nederlands|hollands)", "en": r"(english|engels)"}
 _ASKING = (r"(speak|speaks|talk|write|continue|switch|answer|reply|spreek|spreekt|praat|praten|"
            r"schrijf|schrijven|verder|antwoord|antwoorden)")
 _POLITE = r"(please|pls|graag|alsjeblieft|alstublieft|aub|svp)"
+# "How do you say thanks in Dutch?" asks for a word, not for the conversation's language.
+_TRANSLATING = re.compile(r"\b(translate|translated|translation|mean|means|word|words|spell|"
+                          r"vertaal|vertaald|vertaling|betekent|betekenen|woord|woorden|spel|"
+                          r"how (do|would|can|should) (you|i|we) say|how to say|"
+                          r"hoe (zeg|zeggen|schrijf) (je|ik|u|we|jij)|hoe heet)\b")
 
 
 def requested_language(text: str) -> Optional[str]:
     """The language a message asks for by name ("in Dutch please", "spreekt u Engels?",
-    "Nederlands graag"), else None. Naming a language without asking for it ("I'm Dutch")
-    asks for nothing."""
+    "Nederlands graag"), else None. Naming a language without asking for it ("I'm Dutch",
+    "how do you say thanks in Dutch?") asks for nothing."""
     cleaned = " ".join(_WORD.findall(text.lower()))
+    if _TRANSLATING.search(cleaned):
+        return None
     for language, name in _NAMES.items():
         if (re.fullmatch(rf"(in )?(het )?{name}( {_POLITE})?( {_POLITE})?", cleaned)
                 or re.search(rf"\b{_ASKING}\b.*\b{name}\b|\bin (het )?{name}\b", cleaned)):

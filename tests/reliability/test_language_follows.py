@@ -47,6 +47,11 @@ def test_one_word_moves_only_a_language_the_customer_has_not_written_in(text, cu
     # naming a language is no request
     ("I'm Dutch and my bill is wrong", "en", ["hello"], None),
     ("ik ben Nederlander", "nl", [], None),
+    ("can you say that in Dutch?", "en", ["what do I owe you"], "nl"),
+    ("how do you say thank you in Dutch?", "en", ["hello"], None),
+    ("hoe zeg je bedankt in het Engels", "nl", ["hallo"], None),
+    ("wat betekent 'due date' in het Engels", "nl", ["hallo"], None),
+    ("translate this into Dutch please", "en", ["hello"], None),
 ])
 def test_a_language_asked_for_by_name_is_taken_at_once(text, current, earlier, update):
     assert language_slot_update(text, current, earlier) == update
