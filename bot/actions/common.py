@@ -16,7 +16,7 @@ from billing_core.db import session_scope
 from billing_core.errors import BillingError
 from billing_core.money import format_money
 from bot.actions.db import session_factory
-from bot.pauses import is_pause
+from bot.asides import asks_why_verification, is_pause
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,19 @@ def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-def answer_pause(dispatcher: CollectingDispatcher, text: str) -> bool:
-    """'Wait, let me find it' (read as a goodbye, a no, a bare value or not understood): say
-    there is no rush; the caller keeps its question or offer open."""
-    if not is_pause(text):
-        return False
-    dispatcher.utter_message(response="utter_take_your_time")
-    return True
+def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A message that answers nothing but asks for a moment ("wait, let me find it") or,
+    during verification, why the details are needed: answered here, and the caller keeps its
+    question or offer open. Read as a goodbye, a no, a bill question, a bare value or not
+    understood."""
+    text = latest_text(tracker)
+    if is_pause(text):
+        dispatcher.utter_message(response="utter_take_your_time")
+        return True
+    if tracker.active_loop_name == "verify_form" and asks_why_verification(text):
+        dispatcher.utter_message(response="utter_why_we_verify")
+        return True
+    return False
 
 
 def new_idempotency_key(context: Context, purpose: str) -> str:

@@ -8,8 +8,8 @@ from abc import ABC
 from datetime import datetime, timezone
 from typing import Any
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from billing_core.retention.service import (record_offer, record_response,
 from bot.actions.common import (AccountAction, Context, answers, new_idempotency_key,
                                 run_in_session)
 from bot.actions.handoff import hand_off
+from bot.cancel_reasons import unfixable_reason
 
 OFFER_ORDER = (ConcessionKind.late_fee_waiver, ConcessionKind.goodwill_credit,
                ConcessionKind.retention_discount)
@@ -185,16 +186,63 @@ class ActionHandleComplaint(ConcessionAction):
                                      reason_code="complaint")
 
 
+REASON_RESPONSES = {"bereavement": "utter_condolences", "moving_abroad": "utter_moving_abroad"}
+
+
+def reason_given_in_session(tracker: Tracker) -> str | None:
+    """A reason to cancel that no offer changes, in any customer message of this session."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return None
+        if event.get("event") == "user":
+            reason = unfixable_reason(event.get("text") or "")
+            if reason:
+                return reason
+    return None
+
+
+def hand_over_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker,
+                           reason: str) -> list[EventType]:
+    if not tracker.get_slot("cancel_for_good"):  # condolences or good wishes once
+        dispatcher.utter_message(response=REASON_RESPONSES[reason])
+    dispatcher.utter_message(response="utter_cancel_with_colleague")
+    return [SlotSet("cancel_for_good", True)] + offer_person(dispatcher, f"cancel_{reason}")
+
+
+class ActionCancelEmpathy(Action):
+    """The first answer to a cancellation before verification. A reason no offer changes
+    (bereavement, a move abroad) gets condolences or good wishes and a colleague at once, with
+    no verification and no retention offer: only a person can cancel, and the account holder
+    may have died. The rules go on to verification when `cancel_for_good` stays false."""
+
+    def name(self) -> str:
+        return "action_cancel_empathy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        reason = reason_given_in_session(tracker)
+        if reason is None:
+            dispatcher.utter_message(response="utter_cancel_empathy")
+            return [SlotSet("cancel_for_good", False)]
+        leave_form = [ActiveLoop(None), SlotSet("requested_slot", None)] \
+            if tracker.active_loop_name else []
+        return leave_form + [SlotSet("pending_request", None)] + \
+            hand_over_cancellation(dispatcher, tracker, reason)
+
+
 @answers("cancel_service", "action_handle_cancellation")
 class ActionHandleCancellation(ConcessionAction):
     """A first threat: empathy and the best offer policy allows. A threat again in the same
     session, even after the offer was answered, goes to a person: never a second offer or
-    retention record."""
+    retention record. A reason no offer changes goes to a person without an offer."""
 
     still_unhappy_response = "utter_cancel_how"
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        reason = reason_given_in_session(tracker)
+        if reason:
+            return hand_over_cancellation(dispatcher, tracker, reason)
         earlier = retention_in_conversation(session, conversation_id=context.conversation_id,
                                             since=session_start(tracker))
         if earlier is not None:

@@ -17,13 +17,13 @@ from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
                                       parse_arrangement_choice)
-from bot.actions.common import Context, answer_pause, latest_text, run_in_session
+from bot.actions.common import Context, answer_aside, latest_text, run_in_session
 from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
 from bot.actions.verification import second_factor_given
 from bot.language import requested_language
-from bot.pauses import is_pause
+from bot.asides import is_pause
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
@@ -89,7 +89,7 @@ class ActionConfirm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_pause(dispatcher, latest_text(tracker)):  # "wacht even": the offer stays open
+        if answer_aside(dispatcher, tracker):  # "hang on" read as yes must not confirm
             return []
         context = Context.of(tracker)
         offer = open_offer(tracker)
@@ -149,7 +149,7 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_pause(dispatcher, latest_text(tracker)):
+        if answer_aside(dispatcher, tracker):
             return []
         if not confirm_language_request(dispatcher, tracker):
             dispatcher.utter_message(response="utter_out_of_scope")
@@ -164,7 +164,7 @@ class ActionDecline(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_pause(dispatcher, latest_text(tracker)):  # "wacht even": the offer stays open
+        if answer_aside(dispatcher, tracker):  # "wacht even": the offer stays open
             return []
         context = Context.of(tracker)
         offer = open_offer(tracker)
@@ -194,7 +194,7 @@ class ActionGoodbye(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if not answer_pause(dispatcher, latest_text(tracker)):
+        if not answer_aside(dispatcher, tracker):
             dispatcher.utter_message(response="utter_goodbye")
         return []
 
@@ -207,7 +207,7 @@ class ActionHandleInform(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_pause(dispatcher, latest_text(tracker)):  # "one sec": the question stays
+        if answer_aside(dispatcher, tracker):  # "one sec": the question stays
             return []
         context = Context.of(tracker)
         awaiting = tracker.get_slot("awaiting")
@@ -265,7 +265,7 @@ class ActionRephraseInForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_pause(dispatcher, latest_text(tracker)) or confirm_language_request(dispatcher,
+        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher,
                                                                                     tracker):
             return []
         if consecutive_fallbacks(tracker) >= 2:
@@ -283,7 +283,7 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_pause(dispatcher, latest_text(tracker)) or confirm_language_request(dispatcher,
+        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher,
                                                                                     tracker):
             return []
         context = Context.of(tracker)

@@ -15,7 +15,7 @@ from billing_core.customers.service import (
 from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
-from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_pause, latest_text,
+from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, latest_text,
                                 run_in_session)
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
@@ -76,7 +76,7 @@ class ActionRememberRequest(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
         in_form = tracker.active_loop_name == "verify_form"
-        if in_form and answer_pause(dispatcher, latest_text(tracker)):
+        if in_form and answer_aside(dispatcher, tracker):
             return []  # "wait, let me grab my bill" while a detail is asked: no new question
         # Before verification only a person can have been offered; a new question moves on.
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("offer", None)]
@@ -161,7 +161,7 @@ class ValidateVerifyForm(FormValidationAction):
     async def validate_account_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         text = str(slot_value or "").strip()
-        if answer_pause(dispatcher, text):  # "one sec": no account number, and no complaint
+        if answer_aside(dispatcher, tracker):  # "one sec": no account number, and no complaint
             return {"account_number": None}
         if tracker.get_slot("requested_slot") == "second_factor" and classify_second_factor(text):
             # "12041985" answers the date of birth that was asked for: the account number stays
@@ -181,11 +181,10 @@ class ValidateVerifyForm(FormValidationAction):
 
     async def validate_second_factor(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        text = str(slot_value or "")
-        if answer_pause(dispatcher, text):
+        if answer_aside(dispatcher, tracker):
             return {"second_factor": None}
-        return await check_second_factor(text, tracker.get_slot("account_number"), dispatcher,
-                                         tracker)
+        return await check_second_factor(str(slot_value or ""), tracker.get_slot("account_number"),
+                                         dispatcher, tracker)
 
 
 async def check_second_factor(text: str, number: str | None, dispatcher: CollectingDispatcher,
@@ -230,16 +229,17 @@ async def check_second_factor(text: str, number: str | None, dispatcher: Collect
 
 
 class ActionPauseOrLeaveForm(Action):
-    """A goodbye or a no while verification asks for a detail. "Wait", "hang on" and "momentje"
-    are read as those intents too: they keep the form, which asks again; anything else ends
-    it, and the rules go on with the goodbye or the stop."""
+    """A goodbye or a no while verification asks for a detail. "Wait", "hang on", "momentje"
+    (and "why do you need that?") are read as those intents too: they are answered and keep
+    the form, which asks again; anything else ends it, and the rules go on with the goodbye
+    or the stop."""
 
     def name(self) -> str:
         return "action_pause_or_leave_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_pause(dispatcher, latest_text(tracker)):
+        if answer_aside(dispatcher, tracker):
             return []
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
 

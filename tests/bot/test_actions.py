@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, func, select, text
 from billing_core.config import get_settings
 from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
 from bot.actions.billing import ActionExplainBill, ActionShowBalance
-from bot.actions.concessions import (ActionHandleCancellation, ActionHandleComplaint,
-                                     ActionOfferConcession)
+from bot.actions.concessions import (ActionCancelEmpathy, ActionHandleCancellation,
+                                     ActionHandleComplaint, ActionOfferConcession)
 from bot.actions.db import session_factory
 from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionDecline, ActionGoodbye,
                                  ActionHandleInform, ActionOutOfScope, ActionRephraseInForm)
@@ -105,7 +105,7 @@ def validate_account(value, dispatcher, track):
 def validate_factor(value, slots):
     dispatcher = CollectingDispatcher()
     result = asyncio.run(ValidateVerifyForm().validate_second_factor(
-        value, dispatcher, tracker(slots=slots), {}))
+        value, dispatcher, tracker(slots=slots, text=value), {}))
     return result, dispatcher
 
 
@@ -406,6 +406,41 @@ def test_a_repeated_cancel_threat_declines_the_offer_and_offers_a_person(
     assert replies == ["utter_cancel_empathy", "utter_offer_retention"]
 
 
+@pytest.mark.parametrize("message, said, reason", [
+    ("my husband passed away, I need to cancel his contract", "utter_condolences", "bereavement"),
+    ("we emigreren naar Canada, dus ik zeg op", "utter_moving_abroad", "moving_abroad"),
+])
+def test_a_reason_no_offer_changes_goes_to_a_person_without_verification_or_offer(
+        own_database, message, said, reason):
+    dispatcher = CollectingDispatcher()
+    events = run(ActionCancelEmpathy(), dispatcher,
+                 tracker("leaving", intent="cancel_service", text=message,
+                         events=[{"event": "user", "text": message}]))
+    assert responses(dispatcher) == [said, "utter_cancel_with_colleague", "utter_offer_person"]
+    slots = with_slots({}, events)
+    assert slots["cancel_for_good"] is True  # the rules skip verification on it
+    assert slots["offer"] == {"type": "handoff", "reason": f"cancel_{reason}"}
+    # told after verification: no retention offer, and nothing recorded as one
+    dispatcher = CollectingDispatcher()
+    run(ActionHandleCancellation(), dispatcher, tracker(
+        "leaving", intent="cancel_service", text=message, events=[{"event": "user", "text": message}],
+        slots={"verified": True, "verified_account": "10000004", "language": "nl"}))
+    assert responses(dispatcher) == [said, "utter_cancel_with_colleague", "utter_offer_person"]
+    engine = create_engine(own_database)
+    with engine.connect() as connection:
+        assert connection.scalar(text("select count(*) from retention_outcomes")) == 0
+    engine.dispose()
+
+
+def test_any_other_cancellation_gets_empathy_and_verification():
+    message = "I'm moving to another provider, they're cheaper"
+    dispatcher = CollectingDispatcher()
+    events = run(ActionCancelEmpathy(), dispatcher, tracker(
+        intent="cancel_service", text=message, events=[{"event": "user", "text": message}]))
+    assert responses(dispatcher) == ["utter_cancel_empathy"]
+    assert with_slots({}, events) == {"cancel_for_good": False}
+
+
 GOODWILL_OFFER = {"type": "concession", "kind": "goodwill_credit", "amount_minor": 500,
                   "months": None, "reason": "complaint", "churn_risk": False, "key": "t:goodwill"}
 
@@ -614,3 +649,28 @@ def test_a_pause_leaves_an_offer_open_and_says_no_goodbye():
         assert run(action, dispatcher, tracker(text="een ogenblikje", intent=intent,
                                                slots=offered)) == []
         assert responses(dispatcher) == ["utter_take_your_time"]
+
+
+def test_asking_why_the_details_are_needed_is_answered_during_verification_only():
+    question = "why do you need my date of birth"  # read as ask_due_date (0.71)
+    dispatcher = CollectingDispatcher()
+    track = tracker(text=question, intent="ask_due_date", slots={"pending_request": ["ask_balance"]})
+    track.active_loop = {"name": "verify_form"}
+    assert run(ActionRememberRequest(), dispatcher, track) == []  # the question is not kept
+    assert responses(dispatcher) == ["utter_why_we_verify"]
+    dispatcher = CollectingDispatcher()
+    track = tracker(text="why do you need that?", intent="deny")
+    track.active_loop = {"name": "verify_form"}
+    assert run(ActionPauseOrLeaveForm(), dispatcher, track) == []  # the form goes on
+    assert responses(dispatcher) == ["utter_why_we_verify"]
+    dispatcher = CollectingDispatcher()
+    run(ActionOutOfScope(), dispatcher, tracker(text="why do you need that?", intent="out_of_scope"))
+    assert responses(dispatcher) == ["utter_out_of_scope"]
+
+
+def test_hang_on_read_as_yes_does_not_confirm_an_offer():
+    offered = {"awaiting": "confirm", "offer": {"type": "handoff", "reason": "not_understood"}}
+    dispatcher = CollectingDispatcher()
+    assert run(ActionConfirm(), dispatcher, tracker(text="hang on", intent="affirm",
+                                                    slots=offered)) == []
+    assert responses(dispatcher) == ["utter_take_your_time"]

@@ -272,6 +272,34 @@ def test_a_customer_looking_for_a_detail_is_waited_for(rasa_server, question, pa
     assert verified in chat.say("3511CD")
 
 
+def test_asking_why_the_details_are_needed_gets_the_reason_and_the_question_again(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("wat is mijn saldo")
+    second = chat.say("10000002").splitlines()[-1]
+    reply = chat.say("waarom heeft u dat nodig?").splitlines()
+    assert "zodat niemand anders uw account kan inzien" in reply[0] and reply[1:] == [second]
+    reply = chat.say("3511CD")
+    assert "u bent geverifieerd" in reply and "€ 66,55" in reply  # the first question only
+
+
+@pytest.mark.parametrize("message, condolences, person", [
+    ("my husband passed away last month, I need to cancel his contract",
+     "sorry for your loss", "I'm connecting you with a colleague"),
+    ("mijn moeder is overleden, ik wil haar abonnement opzeggen",
+     "Gecondoleerd met uw verlies", "Ik verbind u nu door met een medewerker"),
+])
+def test_a_bereaved_customer_is_not_verified_or_offered_a_discount_but_gets_a_person(
+        rasa_server, database, message, condolences, person):
+    chat = Conversation(rasa_server)
+    reply = chat.say(message)
+    assert condolences in reply and "account number" not in reply and "klantnummer" not in reply
+    assert not AMOUNT.search(reply) and "%" not in reply  # no retention offer
+    assert person in chat.say("ja" if "moeder" in message else "yes please")
+    with database.connect() as connection:
+        assert connection.scalar(text("select count(*) from retention_outcomes "
+                                      "where conversation_id = :id"), {"id": chat.sender}) == 0
+
+
 def test_an_account_number_written_in_two_groups_starts_verification(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi there, my account number is 1000 0002")

@@ -1,8 +1,10 @@
-"""'Wait, let me find it': a customer asking for a moment, in English or Dutch.
+"""Messages that answer nothing but ask something of the conversation itself, in English or
+Dutch: a moment ("wait, let me find it") and, while verification asks for a detail, why it
+is needed.
 
-The intent contract has no such intent, and the classifier reads these messages as goodbye,
-no, an unclear answer or a bare value; the actions that answer those intents check the text
-first, so a pause keeps the question (or the offer) open instead of ending it.
+The intent contract has no intents for these, and the classifier reads them as goodbye, no,
+a bill question, an unclear answer or a bare value; the actions that answer those intents
+check the text first, so the bot's question (or offer) stays open instead of ending.
 """
 import re
 
@@ -48,3 +50,22 @@ def is_pause(text: str) -> bool:
         return False
     return bool(re.fullmatch(rf"{_LEAD}({_PAUSE}{_POLITE}\s?)+({_FINDING})?", cleaned)
                 or re.fullmatch(rf"{_LEAD}{_FINDING}", cleaned))
+
+
+_WHY = re.compile(r"\b(why|what for|how come|waarom|waarvoor|hoezo)\b|"
+                  r"\bwhat do you need (it|that|this|them|those|\w+) for\b")
+_NEED = re.compile(r"\b(need|needs|needed|want|wants|ask|asking|asks|require|required|necessary|"
+                   r"give|tell|share|know|nodig|wil|wilt|willen|vraag|vraagt|vragen|geven|weten|"
+                   r"delen|noodzakelijk|for)\b")
+# "Why do I have to pay so much?" is a bill question, not one about the check.
+_BILL = re.compile(r"\b(bill|bills|invoice|pay|paid|paying|charge|charged|cost|costs|fee|fees|"
+                   r"owe|balance|price|expensive|higher|plan|factuur|rekening|nota|betalen|"
+                   r"betaald|kosten|saldo|bedrag|duur|duurder|hoger|abonnement|pakket)\b")
+
+
+def asks_why_verification(text: str) -> bool:
+    """True for "why do you need that?", "what do you need my date of birth for",
+    "waarom heeft u dat nodig": asked while verification waits for a detail."""
+    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    return (len(cleaned.split()) <= 12 and bool(_WHY.search(cleaned))
+            and bool(_NEED.search(cleaned)) and not _BILL.search(cleaned))

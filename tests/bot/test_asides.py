@@ -1,7 +1,8 @@
-"""'Wait, let me find it' is told apart from a goodbye, a no and a question."""
+"""Asides told apart from answers: a pause from a goodbye or a no, a question about the check
+from a bill question."""
 import pytest
 
-from bot.pauses import is_pause
+from bot.asides import asks_why_verification, is_pause
 
 
 @pytest.mark.parametrize("text", [
@@ -31,3 +32,22 @@ def test_pauses(text):
 ])
 def test_not_pauses(text):
     assert not is_pause(text)
+
+
+@pytest.mark.parametrize("text", [
+    "why do you need that?", "why do you need my date of birth", "what do you need it for",
+    "why should I give you that", "how come you want to know", "Why is that necessary",
+    "waarom heeft u dat nodig", "waarom wil je mijn geboortedatum weten", "waarvoor is dat nodig",
+    "hoezo moet ik dat geven",
+])
+def test_questions_about_the_check(text):
+    assert asks_why_verification(text)
+
+
+@pytest.mark.parametrize("text", [
+    "why is my bill so high", "why do I have to pay so much", "waarom is mijn factuur hoger",
+    "why was I charged a fee", "what do I need to do", "10000001", "I need a person",
+    "waarom moet ik zoveel betalen",
+])
+def test_other_questions_are_not_about_the_check(text):
+    assert not asks_why_verification(text)

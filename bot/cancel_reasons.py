@@ -1,0 +1,33 @@
+"""Reasons to cancel that no discount changes, in English or Dutch.
+
+Someone whose partner died, or who moves abroad, is not threatening to leave: a retention
+offer to them is tone-deaf. These go to a colleague with condolences or good wishes instead.
+"""
+import re
+from typing import Optional
+
+_WORD = re.compile(r"[a-z\u00C0-\u024F']+")
+
+_BEREAVEMENT = re.compile(
+    r"\b(passed away|passed on|deceased|funeral|overleden|overlijden|overlijdensakte|"
+    r"begrafenis|crematie|wijlen)\b")
+# "died" only with a person: "my router died" is a complaint.
+_DIED = re.compile(r"\b(died|death|dying|gestorven|sterven|stierf)\b")
+_PERSON = re.compile(
+    r"\b(husband|wife|partner|father|mother|dad|mum|mom|son|daughter|brother|sister|"
+    r"grandmother|grandfather|grandma|grandpa|gran|aunt|uncle|he|she|parent|parents|"
+    r"man|vrouw|vader|moeder|pa|ma|mam|pap|zoon|dochter|broer|zus|opa|oma|tante|oom|hij|zij|"
+    r"echtgenoot|echtgenote|ouders)\b")
+_MOVING_ABROAD = re.compile(
+    r"\b(abroad|overseas|emigrat\w*|leaving the country|out of the country|to another country|"
+    r"buitenland|emigre\w*|emigratie|ander land|verhuis\w* naar het buitenland)\b")
+
+
+def unfixable_reason(text: str) -> Optional[str]:
+    """'bereavement' or 'moving_abroad' when the message gives that reason, else None."""
+    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    if _BEREAVEMENT.search(cleaned) or (_DIED.search(cleaned) and _PERSON.search(cleaned)):
+        return "bereavement"
+    if _MOVING_ABROAD.search(cleaned):
+        return "moving_abroad"
+    return None
