@@ -161,6 +161,14 @@ def test_asking_for_dutch_mid_form_switches_and_the_form_goes_on(rasa_server):
     assert "Sanne de Vries, u bent geverifieerd" in chat.say("3511CD")
 
 
+def test_asking_to_continue_in_english_switches_and_asks_nothing_else(rasa_server):
+    """It was read as payment_arrangement and started verification for an arrangement."""
+    chat = Conversation(rasa_server)
+    chat.say("hallo, ik heb een vraag over mijn rekening")
+    reply = chat.say("can we continue in English")
+    assert "I'll continue in English" in reply and "account number" not in reply, reply
+
+
 def test_a_yes_or_thanks_during_verification_gets_the_question_again_not_silence(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     chat.say("what's my balance")
