@@ -43,6 +43,14 @@ class BalanceSummary:
 
 
 @dataclass(frozen=True)
+class PaymentSummary:
+    amount_minor: int
+    currency: str
+    paid_on: date
+    method: str
+
+
+@dataclass(frozen=True)
 class BillChange:
     """One reason the latest bill differs from the previous one."""
 
@@ -138,6 +146,17 @@ def get_balance(session: Session, *, account_number: str, today: date | None = N
         latest_invoice=_summary(invoices[-1], open_amounts[-1]) if invoices else None,
         arrangement_id=arrangement_id,
     )
+
+
+def latest_payment(session: Session, *, account_number: str) -> PaymentSummary | None:
+    """The most recent payment received on the account, if any."""
+    account = get_account(session, account_number=account_number)
+    payment = session.scalar(select(Payment).where(Payment.account_id == account.id)
+                             .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1))
+    if payment is None:
+        return None
+    return PaymentSummary(payment.amount_minor, payment.currency, payment.paid_at.date(),
+                          payment.method)
 
 
 def list_invoices(session: Session, *, account_number: str, limit: int = 6) -> list[InvoiceSummary]:

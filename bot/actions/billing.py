@@ -1,4 +1,6 @@
-"""Balance, due date, why the bill changed, and how to pay."""
+"""Balance, due date, why the bill changed, how to pay, and "I already paid"."""
+from abc import abstractmethod
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -8,8 +10,15 @@ from billing_core.arrangements.models import ArrangementStatus, PaymentArrangeme
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, create_payment_link, explain_latest_bill, get_balance,
+    latest_payment,
 )
-from bot.actions.common import AccountAction, Context, answers
+from bot.actions.common import AccountAction, Context, answers, asked_text
+from bot.actions.concessions import offer_person
+from bot.payment_claims import says_already_paid
+
+# "I already paid" has no intent of its own; read as not understood, it is remembered under
+# this name for after verification.
+PAYMENT_CLAIM = "payment_claim"
 
 
 def next_instalment(session: Session, balance: BalanceSummary, context: Context):
@@ -35,9 +44,58 @@ def say_balance(dispatcher: CollectingDispatcher, context: Context, balance: Bal
                                  due_date=context.date(balance.next_due_date))
 
 
-@answers("ask_balance", "action_show_balance")
-class ActionShowBalance(AccountAction):
+def answer_payment_claim(dispatcher: CollectingDispatcher, context: Context,
+                         session: Session) -> list[EventType]:
+    """Whether the payment the customer made has arrived, the balance, and for one not seen
+    yet how long a transfer takes and a colleague to trace it."""
+    balance = get_balance(session, account_number=context.account_number, today=context.today)
+    payment = latest_payment(session, account_number=context.account_number)
+    latest_bill = balance.latest_invoice
+    if payment and (latest_bill is None or payment.paid_on >= latest_bill.issue_date):
+        dispatcher.utter_message(response="utter_payment_received",
+                                 amount=context.money(payment.amount_minor, payment.currency),
+                                 date=context.date(payment.paid_on))
+        say_balance(dispatcher, context, balance, open_response="utter_balance_due")
+        return []
+    if payment:
+        dispatcher.utter_message(response="utter_payment_not_seen",
+                                 amount=context.money(payment.amount_minor, payment.currency),
+                                 date=context.date(payment.paid_on))
+    else:
+        dispatcher.utter_message(response="utter_no_payment_seen")
+    say_balance(dispatcher, context, balance, open_response="utter_balance_due")
+    dispatcher.utter_message(response="utter_payment_trace")
+    return offer_person(dispatcher, "payment_not_found")
+
+
+class BillQuestion(AccountAction):
+    """A balance, due date, bill or payment question. Asked with "I already paid" (the
+    classifier spreads that over all four), it is answered with what payment arrived."""
+
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        if says_already_paid(asked_text(tracker, self.intent)):
+            return answer_payment_claim(dispatcher, context, session)
+        return self.answer(dispatcher, tracker, context, session)
+
+    @abstractmethod
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        """The answer to the question itself."""
+
+
+@answers(PAYMENT_CLAIM, "action_check_payment")
+class ActionCheckPayment(AccountAction):
+    """'I already paid' on its own (read as not understood; see ActionClarify)."""
+
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        return answer_payment_claim(dispatcher, context, session)
+
+
+@answers("ask_balance", "action_show_balance")
+class ActionShowBalance(BillQuestion):
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         balance = get_balance(session, account_number=context.account_number, today=context.today)
         instalment = next_instalment(session, balance, context)
@@ -52,8 +110,8 @@ class ActionShowBalance(AccountAction):
 
 
 @answers("ask_due_date", "action_show_due_date")
-class ActionShowDueDate(AccountAction):
-    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+class ActionShowDueDate(BillQuestion):
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         balance = get_balance(session, account_number=context.account_number, today=context.today)
         instalment = next_instalment(session, balance, context)
@@ -91,8 +149,8 @@ def say_explanation(dispatcher: CollectingDispatcher, context: Context,
 
 
 @answers("explain_bill", "action_explain_bill")
-class ActionExplainBill(AccountAction):
-    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+class ActionExplainBill(BillQuestion):
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         try:
             explanation = explain_latest_bill(session, account_number=context.account_number)
@@ -104,8 +162,8 @@ class ActionExplainBill(AccountAction):
 
 
 @answers("pay_bill", "action_send_payment_link")
-class ActionSendPaymentLink(AccountAction):
-    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+class ActionSendPaymentLink(BillQuestion):
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         try:
             link = create_payment_link(session, account_number=context.account_number)

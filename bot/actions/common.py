@@ -62,6 +62,16 @@ def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def asked_text(tracker: Tracker, intent: str) -> str:
+    """What the customer wrote when asking `intent`: after verification the latest message
+    is a postcode or date of birth, and the question came before it."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and \
+                (event.get("parse_data") or {}).get("intent", {}).get("name") == intent:
+            return event.get("text") or ""
+    return latest_text(tracker)
+
+
 def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """A message that answers nothing but asks for a moment ("wait, let me find it") or,
     during verification, why the details are needed: answered here, and the caller keeps its

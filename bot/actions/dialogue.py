@@ -17,13 +17,16 @@ from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
                                       parse_arrangement_choice)
-from bot.actions.common import Context, answer_aside, latest_text, run_in_session
+from bot.actions.billing import PAYMENT_CLAIM
+from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, latest_text,
+                                run_in_session)
 from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
 from bot.actions.verification import second_factor_given
-from bot.language import requested_language
 from bot.asides import is_pause
+from bot.language import requested_language
+from bot.payment_claims import says_already_paid
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
@@ -290,6 +293,8 @@ class ActionClarify(Action):
         second_in_a_row = consecutive_fallbacks(tracker) >= 2
         if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):
             return []
+        if says_already_paid(latest_text(tracker)):  # "ik heb al betaald": check it (verified)
+            return await ACCOUNT_ACTIONS[PAYMENT_CLAIM].run(dispatcher, tracker, domain)
         if second_in_a_row:
             dispatcher.utter_message(response="utter_fallback_offer_person")
             return [SlotSet("awaiting", "confirm"),

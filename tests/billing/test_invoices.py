@@ -10,7 +10,8 @@ from billing_core.db import utcnow
 from billing_core.errors import IdempotencyConflict, InvalidRequest, InvalidToken, PaymentLinkExpired
 from billing_core.invoices.models import Invoice, LineKind
 from billing_core.invoices.service import (
-    create_payment_link, explain_latest_bill, get_balance, read_payment_link, record_payment,
+    create_payment_link, explain_latest_bill, get_balance, latest_payment, read_payment_link,
+    record_payment,
 )
 from billing_core.money import div_round_half_up, format_money, parse_amount
 
@@ -51,6 +52,17 @@ def test_recording_a_payment_is_idempotent_and_lowers_the_balance(demo, today):
     with pytest.raises(InvalidRequest):
         record_payment(demo, account_number="10000001", amount_minor=0, method="ideal",
                        idempotency_key="pay-2", actor=actor)
+
+
+def test_the_latest_payment_is_the_newest_received(demo, today):
+    before = latest_payment(demo, account_number="10000002")
+    latest_bill = get_balance(demo, account_number="10000002", today=today).latest_invoice
+    assert before.paid_on < latest_bill.issue_date  # the demo's latest bills are still open
+    record_payment(demo, account_number="10000002", amount_minor=1234, method="bank_transfer",
+                   idempotency_key="pay-latest", actor=Actor.system())
+    after = latest_payment(demo, account_number="10000002")
+    assert (after.amount_minor, after.currency, after.method) == (1234, "EUR", "bank_transfer")
+    assert after.paid_on == utcnow().date()
 
 
 def test_payment_link_is_signed_for_the_balance_and_expires(demo):

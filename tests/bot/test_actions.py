@@ -7,9 +7,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import create_engine, func, select, text
 
+from billing_core.actor import Actor
 from billing_core.config import get_settings
+from billing_core.db import session_scope
+from billing_core.invoices.service import record_payment
 from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
-from bot.actions.billing import ActionExplainBill, ActionShowBalance
+from bot.actions.billing import (ActionExplainBill, ActionSendPaymentLink, ActionShowBalance,
+                                 ActionShowDueDate)
 from bot.actions.concessions import (ActionCancelEmpathy, ActionHandleCancellation,
                                      ActionHandleComplaint, ActionOfferConcession)
 from bot.actions.db import session_factory
@@ -674,3 +678,42 @@ def test_hang_on_read_as_yes_does_not_confirm_an_offer():
     assert run(ActionConfirm(), dispatcher, tracker(text="hang on", intent="affirm",
                                                     slots=offered)) == []
     assert responses(dispatcher) == ["utter_take_your_time"]
+
+
+@pytest.mark.parametrize("action, intent", [
+    (ActionShowBalance(), "ask_balance"), (ActionShowDueDate(), "ask_due_date"),
+    (ActionExplainBill(), "explain_bill"), (ActionSendPaymentLink(), "pay_bill"),
+])
+def test_i_already_paid_gets_what_payment_arrived_whatever_it_was_read_as(own_database, action,
+                                                                          intent):
+    claim = "I paid last week but it still says I owe"
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+    # resumed after verification: the latest message is the postcode
+    events = [{"event": "user", "text": claim, "parse_data": {"intent": {"name": intent}}},
+              {"event": "user", "text": "3511CD", "parse_data": {"intent": {"name": "inform"}}}]
+    dispatcher = CollectingDispatcher()
+    result = run(action, dispatcher, tracker("claim", slots, text="3511CD", events=events))
+    assert responses(dispatcher) == ["utter_payment_not_seen", "utter_balance_due",
+                                     "utter_payment_trace", "utter_offer_person"]
+    assert dispatcher.messages[0]["amount"].startswith("€") and "/pay/" not in str(dispatcher.messages)
+    assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "payment_not_found"}
+
+
+def test_a_payment_that_arrived_is_confirmed_with_the_balance_after_it(own_database):
+    with session_scope(session_factory()) as session:
+        record_payment(session, account_number="10000002", amount_minor=6655,
+                       method="bank_transfer", idempotency_key="claim-test", actor=Actor.system())
+    dispatcher = CollectingDispatcher()
+    slots = {"verified": True, "verified_account": "10000002", "language": "nl"}
+    run(ActionShowBalance(), dispatcher, tracker("claim", slots, intent="ask_balance",
+                                                 text="ik heb al betaald, klopt mijn saldo nu?"))
+    assert responses(dispatcher) == ["utter_payment_received", "utter_balance_paid"]
+    assert dispatcher.messages[0]["amount"] == "€ 66,55"
+
+
+def test_i_already_paid_read_as_not_understood_is_checked_after_verification():
+    dispatcher = CollectingDispatcher()
+    events = run(ActionClarify(), dispatcher, tracker(text="ik heb al betaald", intent="nlu_fallback"))
+    assert responses(dispatcher) == ["utter_verify_first"]
+    assert with_slots({}, events)["pending_request"] == ["payment_claim"]
+    assert {"event": "followup", "timestamp": None, "name": "verify_form"} in events

@@ -308,6 +308,20 @@ def test_a_bereaved_customer_is_not_verified_or_offered_a_discount_but_gets_a_pe
                                       "where conversation_id = :id"), {"id": chat.sender}) == 0
 
 
+@pytest.mark.parametrize("claim, seen, person", [
+    ("I paid last week but it still says I owe money", "The last payment I can see is €66.55",
+     "a colleague can trace the payment"),
+    ("ik heb al betaald", "De laatste betaling die ik zie is € 66,55",  # read as not understood
+     "kan een medewerker de betaling voor u nagaan"),
+])
+def test_i_already_paid_is_checked_against_the_payments_received(rasa_server, claim, seen,
+                                                                  person):
+    chat = Conversation(rasa_server)
+    assert not AMOUNT.search(chat.say(claim))
+    reply = verify(chat, "10000004", "5611GH")
+    assert seen in reply and person in reply and "/pay/" not in reply, reply
+
+
 def test_an_account_number_written_in_two_groups_starts_verification(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi there, my account number is 1000 0002")

@@ -1,0 +1,27 @@
+"""'I already paid': a customer saying a payment was made, in English or Dutch.
+
+Asked as a balance, due date, bill or payment question (the classifier spreads these over
+all four), it needs what payment arrived, not the balance alone or a payment link.
+"""
+import re
+
+_WORD = re.compile(r"[a-z\u00C0-\u024F']+")
+
+_CLAIM = re.compile(
+    r"\b(already paid|just paid|i paid|i've paid|ive paid|i have paid|i had paid|we paid|"
+    r"we've paid|we have paid|i did pay|paid (it|this|that|the bill|the invoice|already|in full|"
+    r"last week|yesterday|on time)|i transferred|i've transferred|i have transferred|"
+    r"(money|payment|amount) (went|has gone|was taken|was debited|left)|"
+    r"al betaald|net betaald|ik heb betaald|ik heb (het|de rekening|de factuur|alles|dat) "
+    r"(al |gewoon |gisteren |vorige week )*betaald|heb (al |gisteren |vorige week )*betaald|"
+    r"(al |gisteren |vorige week )?overgemaakt|is (al )?afgeschreven|werd afgeschreven|"
+    r"wij hebben betaald|we hebben betaald)\b")
+# "I paid twice" or "I paid too much" is a billing error (explain_bill / complain), not a
+# missing payment; "haven't paid" is no claim.
+_NOT_A_CLAIM = re.compile(r"\b(twice|double|two times|too much|te veel|dubbel|twee keer|"
+                          r"haven't|have not|not paid|niet betaald|nog niet)\b")
+
+
+def says_already_paid(text: str) -> bool:
+    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    return bool(_CLAIM.search(cleaned)) and not _NOT_A_CLAIM.search(cleaned)

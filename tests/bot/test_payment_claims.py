@@ -1,0 +1,27 @@
+"""A customer saying a payment was made, told apart from other payment messages."""
+import pytest
+
+from bot.payment_claims import says_already_paid
+
+
+@pytest.mark.parametrize("text", [
+    "I already paid", "I paid last week but it still says I owe money",
+    "I've paid this bill already", "why does it say I owe, I paid yesterday",
+    "the money went out of my account but you still say I owe",
+    "I paid it, why am I getting a reminder", "I transferred the amount on Monday",
+    "ik heb al betaald", "ik heb gisteren betaald maar het staat nog open",
+    "ik heb het bedrag al overgemaakt", "het geld is al afgeschreven",
+    "ik heb de factuur vorige week betaald",
+])
+def test_payment_claims(text):
+    assert says_already_paid(text)
+
+
+@pytest.mark.parametrize("text", [
+    "what do I owe", "how can I pay", "I want to pay my bill", "I paid twice this month",
+    "I think I paid too much", "I haven't paid yet, can I get more time",
+    "wat moet ik betalen", "ik heb dubbel betaald", "ik heb nog niet betaald",
+    "when is the payment due",
+])
+def test_other_payment_messages(text):
+    assert not says_already_paid(text)
