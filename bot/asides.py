@@ -1,6 +1,6 @@
-"""Messages that answer nothing but ask something of the conversation itself, in English or
-Dutch: a moment ("wait, let me find it") and, while verification asks for a detail, why it
-is needed.
+"""Messages that answer nothing but say something about the conversation itself, in English
+or Dutch: a moment ("wait, let me find it"), a closing in a thanks ("thanks, that's all")
+and, while verification asks for a detail, why it is needed.
 
 The intent contract has no intents for these, and the classifier reads them as goodbye, no,
 a bill question, an unclear answer or a bare value; the actions that answer those intents
@@ -69,3 +69,17 @@ def asks_why_verification(text: str) -> bool:
     cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
     return (len(cleaned.split()) <= 12 and bool(_WHY.search(cleaned))
             and bool(_NEED.search(cleaned)) and not _BILL.search(cleaned))
+
+
+_CLOSING = re.compile(
+    r"\b(bye|goodbye|bye bye|that's all|that is all|that's it|that's everything|that'll be all|"
+    r"nothing else|all set|all good now|i'm done|im done|i'm good now|see you|see ya|take care|"
+    r"have a (good|nice|great|lovely) (day|one|evening|weekend)|"
+    r"doei|dag dag|tot ziens|tot kijk|dat was het|dat was alles|dat is alles|dat is het|"
+    r"verder niks|verder niets|meer niet|fijne dag|prettige dag|fijne avond|fijn weekend)\b")
+
+
+def is_closing(text: str) -> bool:
+    """True when a message (a thanks, mostly) also ends the conversation: "great thanks,
+    bye", "ok thanks that's all", "bedankt, dat was het"."""
+    return bool(_CLOSING.search(" ".join(_WORD.findall(text.lower().replace("’", "'")))))

@@ -24,7 +24,7 @@ from bot.actions.concessions import decline_offer, offer_person, open_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
 from bot.actions.verification import second_factor_given
-from bot.asides import is_pause
+from bot.asides import is_closing, is_pause
 from bot.language import requested_language
 from bot.payment_claims import says_already_paid
 
@@ -199,6 +199,20 @@ class ActionGoodbye(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if not answer_aside(dispatcher, tracker):
             dispatcher.utter_message(response="utter_goodbye")
+        return []
+
+
+class ActionThank(Action):
+    """Thanks; with a closing in it ("thanks, that's all") a goodbye, not "anything else?"."""
+
+    def name(self) -> str:
+        return "action_thank"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        closing = is_closing(latest_text(tracker))
+        dispatcher.utter_message(response="utter_welcome_goodbye" if closing
+                                 else "utter_you_are_welcome")
         return []
 
 

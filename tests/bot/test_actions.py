@@ -18,7 +18,8 @@ from bot.actions.concessions import (ActionCancelEmpathy, ActionHandleCancellati
                                      ActionHandleComplaint, ActionOfferConcession)
 from bot.actions.db import session_factory
 from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionDecline, ActionGoodbye,
-                                 ActionHandleInform, ActionOutOfScope, ActionRephraseInForm)
+                                 ActionHandleInform, ActionOutOfScope, ActionRephraseInForm,
+                                 ActionThank)
 from bot.actions.plans import ActionChangePlan, ActionListPlans
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import (ActionDetectLanguage, ActionPauseOrLeaveForm,
@@ -717,3 +718,13 @@ def test_i_already_paid_read_as_not_understood_is_checked_after_verification():
     assert responses(dispatcher) == ["utter_verify_first"]
     assert with_slots({}, events)["pending_request"] == ["payment_claim"]
     assert {"event": "followup", "timestamp": None, "name": "verify_form"} in events
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("ok thanks that's all", "utter_welcome_goodbye"), ("bedankt, dat was het", "utter_welcome_goodbye"),
+    ("thanks!", "utter_you_are_welcome"),
+])
+def test_thanks_that_close_the_conversation_get_a_goodbye_not_anything_else(message, expected):
+    dispatcher = CollectingDispatcher()
+    run(ActionThank(), dispatcher, tracker(text=message, intent="thank"))
+    assert responses(dispatcher) == [expected]

@@ -1,8 +1,8 @@
-"""Asides told apart from answers: a pause from a goodbye or a no, a question about the check
-from a bill question."""
+"""Asides told apart from answers: a pause from a goodbye or a no, a closing in a thanks, a
+question about the check from a bill question."""
 import pytest
 
-from bot.asides import asks_why_verification, is_pause
+from bot.asides import asks_why_verification, is_closing, is_pause
 
 
 @pytest.mark.parametrize("text", [
@@ -51,3 +51,14 @@ def test_questions_about_the_check(text):
 ])
 def test_other_questions_are_not_about_the_check(text):
     assert not asks_why_verification(text)
+
+
+@pytest.mark.parametrize("text, closing", [
+    ("great thanks, bye", True), ("ok thanks that's all", True), ("thanks, that's everything", True),
+    ("thank you, have a nice day", True), ("bedankt, dat was het", True), ("top, dank je, doei", True),
+    ("dank u wel, verder niks", True),
+    ("thanks", False), ("thank you so much, that helps", False), ("bedankt voor de uitleg", False),
+    ("thanks, and what about my due date?", False),
+])
+def test_a_closing_in_a_thanks(text, closing):
+    assert is_closing(text) is closing

@@ -169,6 +169,14 @@ def test_asking_to_continue_in_english_switches_and_asks_nothing_else(rasa_serve
     assert "I'll continue in English" in reply and "account number" not in reply, reply
 
 
+def test_thanks_that_close_the_conversation_get_a_goodbye(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("what plans do you have")
+    reply = chat.say("ok thanks that's all")
+    assert "Goodbye" in reply and "anything else" not in reply.lower(), reply
+    assert "anything else" in Conversation(rasa_server, metadata={"lang": "en"}).say("thanks!").lower()
+
+
 def test_a_yes_or_thanks_during_verification_gets_the_question_again_not_silence(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     chat.say("what's my balance")
