@@ -114,7 +114,7 @@ def validate_factor(value, slots):
     return result, dispatcher
 
 
-def test_verification_form_counts_failures_and_verifies():
+def test_verification_form_counts_failures_and_verifies(own_database):
     slots = {"account_number": "10000003"}
     result, dispatcher = validate_factor("01-01-1970", slots)
     assert result == {"second_factor": None, "account_number": None}
@@ -157,7 +157,7 @@ def test_after_verification_the_information_comes_first_then_one_offer():
     assert with_slots(slots, events)["pending_request"] is None
 
 
-def test_a_date_of_birth_without_separators_does_not_replace_the_account_number():
+def test_a_date_of_birth_without_separators_does_not_replace_the_account_number(own_database):
     asked = {"event": "slot", "name": "account_number", "value": "10000001"}
     message = {"event": "user", "text": "12041985", "parse_data": {"intent": {"name": "inform"}}}
     extracted = {"event": "slot", "name": "account_number", "value": "12041985"}
@@ -324,7 +324,7 @@ def test_a_plan_asked_about_by_name_gets_its_price_not_the_list():
     assert (dispatcher.messages[0]["plan"], dispatcher.messages[0]["price"]) == ("Premium", "€ 90,75")
 
 
-def test_asking_for_the_plan_one_already_has_asks_which_plan_instead():
+def test_asking_for_the_plan_one_already_has_asks_which_plan_instead(own_database):
     slots = {"verified": True, "verified_account": "10000002", "language": "en"}
     dispatcher = CollectingDispatcher()
     events = run(ActionChangePlan(), dispatcher, tracker(slots={**slots, "target_plan": "plus"},
