@@ -24,8 +24,8 @@ from billing_core.plans.service import recommend_plan, with_vat
 from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
-from bot.actions.common import (AccountAction, Context, answers, new_idempotency_key,
-                                run_in_session)
+from bot.actions.common import (AccountAction, Context, answers, latest_text,
+                                new_idempotency_key, run_in_session)
 from bot.actions.handoff import hand_off
 from bot.cancel_reasons import unfixable_reason
 
@@ -209,6 +209,24 @@ def hand_over_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker,
     return [SlotSet("cancel_for_good", True)] + offer_person(dispatcher, f"cancel_{reason}")
 
 
+def leave_for_good(dispatcher: CollectingDispatcher, tracker: Tracker,
+                   reason: str) -> list[EventType]:
+    """Condolences or good wishes and a colleague to close the account; a verification in
+    progress ends, since the colleague checks who they are."""
+    leave_form = [ActiveLoop(None), SlotSet("requested_slot", None)] \
+        if tracker.active_loop_name else []
+    return leave_form + [SlotSet("pending_request", None)] + \
+        hand_over_cancellation(dispatcher, tracker, reason)
+
+
+def answer_reason_to_leave(dispatcher: CollectingDispatcher,
+                           tracker: Tracker) -> list[EventType] | None:
+    """'My husband passed away' or 'we're moving abroad' on its own, read as out of scope or
+    not understood ("Sorry, I can't help with that" to the bereaved): `leave_for_good`."""
+    reason = unfixable_reason(latest_text(tracker))
+    return leave_for_good(dispatcher, tracker, reason) if reason else None
+
+
 class ActionCancelEmpathy(Action):
     """The first answer to a cancellation before verification. A reason no offer changes
     (bereavement, a move abroad) gets condolences or good wishes and a colleague at once, with
@@ -224,10 +242,7 @@ class ActionCancelEmpathy(Action):
         if reason is None:
             dispatcher.utter_message(response="utter_cancel_empathy")
             return [SlotSet("cancel_for_good", False)]
-        leave_form = [ActiveLoop(None), SlotSet("requested_slot", None)] \
-            if tracker.active_loop_name else []
-        return leave_form + [SlotSet("pending_request", None)] + \
-            hand_over_cancellation(dispatcher, tracker, reason)
+        return leave_for_good(dispatcher, tracker, reason)
 
 
 @answers("cancel_service", "action_handle_cancellation")

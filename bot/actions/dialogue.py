@@ -20,7 +20,8 @@ from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_f
 from bot.actions.billing import PAYMENT_CLAIM
 from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, latest_text,
                                 run_in_session)
-from bot.actions.concessions import decline_offer, offer_person, open_offer
+from bot.actions.concessions import (answer_reason_to_leave, decline_offer, offer_person,
+                                     open_offer)
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
 from bot.actions.verification import second_factor_given
@@ -154,6 +155,9 @@ class ActionOutOfScope(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if answer_aside(dispatcher, tracker):
             return []
+        left = answer_reason_to_leave(dispatcher, tracker)
+        if left is not None:
+            return left
         if not confirm_language_request(dispatcher, tracker):
             dispatcher.utter_message(response="utter_out_of_scope")
         if open_offer(tracker):
@@ -282,9 +286,11 @@ class ActionRephraseInForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher,
-                                                                                    tracker):
+        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher, tracker):
             return []
+        left = answer_reason_to_leave(dispatcher, tracker)  # "the account holder passed away"
+        if left is not None:
+            return left
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(response="utter_rephrase_or_person")
         else:
@@ -300,9 +306,11 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher,
-                                                                                    tracker):
+        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher, tracker):
             return []
+        left = answer_reason_to_leave(dispatcher, tracker)
+        if left is not None:
+            return left
         context = Context.of(tracker)
         second_in_a_row = consecutive_fallbacks(tracker) >= 2
         if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):

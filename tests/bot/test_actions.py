@@ -728,3 +728,21 @@ def test_thanks_that_close_the_conversation_get_a_goodbye_not_anything_else(mess
     dispatcher = CollectingDispatcher()
     run(ActionThank(), dispatcher, tracker(text=message, intent="thank"))
     assert responses(dispatcher) == [expected]
+
+
+@pytest.mark.parametrize("action, intent, in_form", [
+    (ActionOutOfScope(), "out_of_scope", False), (ActionClarify(), "nlu_fallback", False),
+    (ActionOutOfScope(), "out_of_scope", True), (ActionRephraseInForm(), "nlu_fallback", True),
+])
+def test_a_bereavement_read_as_out_of_scope_or_unclear_gets_condolences_and_a_person(
+        action, intent, in_form):
+    dispatcher = CollectingDispatcher()
+    track = tracker(text="my husband passed away", intent=intent)
+    if in_form:
+        track.active_loop = {"name": "verify_form"}
+    events = run(action, dispatcher, track)
+    assert responses(dispatcher) == ["utter_condolences", "utter_cancel_with_colleague",
+                                     "utter_offer_person"]  # not "Sorry, I can't help with that"
+    assert with_slots({}, events)["offer"] == {"type": "handoff", "reason": "cancel_bereavement"}
+    ended = {"event": "active_loop", "timestamp": None, "name": None} in events
+    assert ended is in_form  # the rules then end verification instead of asking again

@@ -303,6 +303,8 @@ def test_asking_why_the_details_are_needed_gets_the_reason_and_the_question_agai
      "sorry for your loss", "I'm connecting you with a colleague"),
     ("mijn moeder is overleden, ik wil haar abonnement opzeggen",
      "Gecondoleerd met uw verlies", "Ik verbind u nu door met een medewerker"),
+    # no cancellation in it: read as out of scope, it used to get "Sorry, I can't help with that"
+    ("my husband passed away", "sorry for your loss", "I'm connecting you with a colleague"),
 ])
 def test_a_bereaved_customer_is_not_verified_or_offered_a_discount_but_gets_a_person(
         rasa_server, database, message, condolences, person):
@@ -328,6 +330,14 @@ def test_i_already_paid_is_checked_against_the_payments_received(rasa_server, cl
     assert not AMOUNT.search(chat.say(claim))
     reply = verify(chat, "10000004", "5611GH")
     assert seen in reply and person in reply and "/pay/" not in reply, reply
+
+
+def test_a_bereavement_told_during_verification_ends_it_with_a_person(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("ik wil mijn abonnement opzeggen")
+    reply = chat.say("het is van mijn vader, hij is overleden")
+    assert "Gecondoleerd" in reply and "klantnummer" not in reply, reply
+    assert "Ik verbind u nu door met een medewerker" in chat.say("ja graag")
 
 
 def test_an_account_number_written_in_two_groups_starts_verification(rasa_server):
