@@ -18,9 +18,15 @@ _PERSON = re.compile(
     r"grandmother|grandfather|grandma|grandpa|gran|aunt|uncle|he|she|parent|parents|"
     r"man|vrouw|vader|moeder|pa|ma|mam|pap|zoon|dochter|broer|zus|opa|oma|tante|oom|hij|zij|"
     r"echtgenoot|echtgenote|ouders)\b")
+# A move, not a trip: "can I use my phone abroad?" is a plan question.
 _MOVING_ABROAD = re.compile(
-    r"\b(abroad|overseas|emigrat\w*|leaving the country|out of the country|to another country|"
-    r"buitenland|emigre\w*|emigratie|ander land|verhuis\w* naar het buitenland)\b")
+    r"\b(emigrat\w*|emigre\w*|emigratie|"
+    r"(moving|move|moved|relocating|relocate|relocated|going to live|leaving|leave)\s"
+    r"(\w+\s)?(abroad|overseas|to another country|out of the country|the country)|"
+    r"(verhuis|verhuizen|verhuizing|verhuisd|vertrek|vertrekken|ga wonen|gaan wonen)\s"
+    r"(\w+\s)?(naar het buitenland|naar een ander land)|"
+    r"(naar het buitenland|in het buitenland|naar een ander land)\s"
+    r"(verhuis|verhuizen|verhuisd|vertrek|vertrekken|wonen|gaan wonen))\b")
 
 
 def unfixable_reason(text: str) -> Optional[str]:

@@ -15,6 +15,8 @@ from bot.cancel_reasons import unfixable_reason
     ("moving to another country next month", "moving_abroad"),
     ("ik ga emigreren, ik wil opzeggen", "moving_abroad"),
     ("we verhuizen naar het buitenland", "moving_abroad"),
+    ("we gaan in het buitenland wonen", "moving_abroad"),
+    ("I'm relocating overseas for work", "moving_abroad"),
 ])
 def test_reasons_no_offer_changes(text, reason):
     assert unfixable_reason(text) == reason
@@ -24,6 +26,9 @@ def test_reasons_no_offer_changes(text, reason):
     "this is too expensive, I'm cancelling", "my router died, I want to cancel",
     "I will die before I pay this", "cancel it, the service is dead slow",
     "I'm moving to another provider", "ik zeg op, te duur", "we verhuizen naar Utrecht",
+    # a trip is no move
+    "can I use my phone abroad", "I'm travelling overseas next week, does my plan work there",
+    "werkt mijn abonnement in het buitenland", "ik ga op vakantie naar het buitenland",
 ])
 def test_threats_and_complaints_are_no_such_reason(text):
     assert unfixable_reason(text) is None
