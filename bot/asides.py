@@ -8,10 +8,11 @@ check the text first, so the bot's question (or offer) stays open instead of end
 """
 import re
 
-_WORD = re.compile(r"[a-z\u00C0-\u024F0-9']+")
+from bot.language import plain_words
 
 # Fillers in front of a pause: "ok wait", "sorry, one moment", "ja momentje".
-_LEAD = r"((ok|okay|oke|oké|okey|sorry|uh|uhm|um|umm|hmm|eh|ehm|oh|nou|ja|yes|yeah|right|sure|prima|goed|even)\s)*"
+_LEAD = (r"((ok|okay|oke|oké|okey|sorry|uh|uhm|um|umm|hmm|eh|ehm|oh|nou|ja|yes|yeah|right|sure|"
+         r"prima|goed|even)\s)*")
 _POLITE = r"(\s(please|pls|plz|graag|aub|alsjeblieft|alstublieft|svp|thanks|dank je))?"
 _WHILE = r"(sec|secs|second|seconds|moment|moments|minute|minutes|min|mins|mo|tick|jiffy|bit)"
 _PAUSE = (
@@ -45,7 +46,7 @@ _REFUSAL = re.compile(r"\b(not|no|don't|dont|can't|cant|cannot|won't|wont|never|
 def is_pause(text: str) -> bool:
     """True for "wait", "hang on, let me find my bill", "momentje", "wacht even, ik zoek
     mijn klantnummer" and the like; False when the message also says something else."""
-    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    cleaned = plain_words(text)
     if not cleaned or _REFUSAL.search(cleaned):
         return False
     return bool(re.fullmatch(rf"{_LEAD}({_PAUSE}{_POLITE}\s?)+({_FINDING})?", cleaned)
@@ -66,7 +67,7 @@ _BILL = re.compile(r"\b(bill|bills|invoice|pay|paid|paying|charge|charged|cost|c
 def asks_why_verification(text: str) -> bool:
     """True for "why do you need that?", "what do you need my date of birth for",
     "waarom heeft u dat nodig": asked while verification waits for a detail."""
-    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    cleaned = plain_words(text)
     return (len(cleaned.split()) <= 12 and bool(_WHY.search(cleaned))
             and bool(_NEED.search(cleaned)) and not _BILL.search(cleaned))
 
@@ -82,4 +83,4 @@ _CLOSING = re.compile(
 def is_closing(text: str) -> bool:
     """True when a message (a thanks, mostly) also ends the conversation: "great thanks,
     bye", "ok thanks that's all", "bedankt, dat was het"."""
-    return bool(_CLOSING.search(" ".join(_WORD.findall(text.lower().replace("’", "'")))))
+    return bool(_CLOSING.search(plain_words(text)))

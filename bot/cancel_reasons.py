@@ -6,7 +6,7 @@ offer to them is tone-deaf. These go to a colleague with condolences or good wis
 import re
 from typing import Optional
 
-_WORD = re.compile(r"[a-z\u00C0-\u024F']+")
+from bot.language import plain_words
 
 _BEREAVEMENT = re.compile(
     r"\b(passed away|passed on|deceased|funeral|overleden|overlijden|overlijdensakte|"
@@ -31,7 +31,7 @@ _MOVING_ABROAD = re.compile(
 
 def unfixable_reason(text: str) -> Optional[str]:
     """'bereavement' or 'moving_abroad' when the message gives that reason, else None."""
-    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    cleaned = plain_words(text)
     if _BEREAVEMENT.search(cleaned) or (_DIED.search(cleaned) and _PERSON.search(cleaned)):
         return "bereavement"
     if _MOVING_ABROAD.search(cleaned):

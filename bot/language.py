@@ -43,6 +43,16 @@ _WORD = re.compile(r"[a-zA-Z\u00C0-\u024F']+")
 _POSTCODE = re.compile(r"\b\d{4}\s?[a-zA-Z]{2}\b")
 
 
+_PLAIN_WORD = re.compile(r"[a-z\u00C0-\u024F0-9']+")
+
+
+def plain_words(text: str) -> str:
+    """The message in lower case, words and numbers separated by single spaces, without
+    punctuation ("Wacht even, ik zoek’t op!" -> "wacht even ik zoek't op"): what the text
+    readers of bot/ match their phrases against."""
+    return " ".join(_PLAIN_WORD.findall(text.lower().replace("\u2019", "'")))
+
+
 _NAMES = {"nl": r"(dutch|nederlands|hollands)", "en": r"(english|engels)"}
 _ASKING = (r"(speak|speaks|talk|write|continue|switch|answer|reply|spreek|spreekt|praat|praten|"
            r"schrijf|schrijven|verder|antwoord|antwoorden)")
@@ -58,7 +68,7 @@ def requested_language(text: str) -> Optional[str]:
     """The language a message asks for by name ("in Dutch please", "spreekt u Engels?",
     "Nederlands graag"), else None. Naming a language without asking for it ("I'm Dutch",
     "how do you say thanks in Dutch?") asks for nothing."""
-    cleaned = " ".join(_WORD.findall(text.lower()))
+    cleaned = plain_words(text)
     if _TRANSLATING.search(cleaned):
         return None
     for language, name in _NAMES.items():

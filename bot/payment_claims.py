@@ -5,7 +5,7 @@ all four), it needs what payment arrived, not the balance alone or a payment lin
 """
 import re
 
-_WORD = re.compile(r"[a-z\u00C0-\u024F']+")
+from bot.language import plain_words
 
 _CLAIM = re.compile(
     r"\b(already paid|just paid|i paid|i've paid|ive paid|i have paid|i had paid|we paid|"
@@ -23,5 +23,5 @@ _NOT_A_CLAIM = re.compile(r"\b(twice|double|two times|too much|te veel|dubbel|tw
 
 
 def says_already_paid(text: str) -> bool:
-    cleaned = " ".join(_WORD.findall(text.lower().replace("’", "'")))
+    cleaned = plain_words(text)
     return bool(_CLAIM.search(cleaned)) and not _NOT_A_CLAIM.search(cleaned)
