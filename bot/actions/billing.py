@@ -51,19 +51,16 @@ def answer_payment_claim(dispatcher: CollectingDispatcher, context: Context,
     balance = get_balance(session, account_number=context.account_number, today=context.today)
     payment = latest_payment(session, account_number=context.account_number)
     latest_bill = balance.latest_invoice
-    if payment and (latest_bill is None or payment.paid_on >= latest_bill.issue_date):
-        dispatcher.utter_message(response="utter_payment_received",
-                                 amount=context.money(payment.amount_minor, payment.currency),
-                                 date=context.date(payment.paid_on))
-        say_balance(dispatcher, context, balance, open_response="utter_balance_due")
-        return []
-    if payment:
-        dispatcher.utter_message(response="utter_payment_not_seen",
-                                 amount=context.money(payment.amount_minor, payment.currency),
-                                 date=context.date(payment.paid_on))
-    else:
-        dispatcher.utter_message(response="utter_no_payment_seen")
+    arrived = payment is not None and (latest_bill is None
+                                       or payment.paid_on >= latest_bill.issue_date)
+    seen = {"amount": context.money(payment.amount_minor, payment.currency),
+            "date": context.date(payment.paid_on)} if payment else {}
+    dispatcher.utter_message(response="utter_payment_received" if arrived
+                             else "utter_payment_not_seen" if payment else "utter_no_payment_seen",
+                             **seen)
     say_balance(dispatcher, context, balance, open_response="utter_balance_due")
+    if arrived:
+        return []
     dispatcher.utter_message(response="utter_payment_trace")
     return offer_person(dispatcher, "payment_not_found")
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -70,6 +70,11 @@ def asked_text(tracker: Tracker, intent: str) -> str:
                 (event.get("parse_data") or {}).get("intent", {}).get("name") == intent:
             return event.get("text") or ""
     return latest_text(tracker)
+
+
+def end_form() -> list[EventType]:
+    """The events that stop the active form, as `action_deactivate_loop` would."""
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from billing_core.plans.service import recommend_plan, with_vat
 from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
-from bot.actions.common import (AccountAction, Context, answers, latest_text,
+from bot.actions.common import (AccountAction, Context, answers, end_form, latest_text,
                                 new_idempotency_key, run_in_session)
 from bot.actions.handoff import hand_off
 from bot.cancel_reasons import unfixable_reason
@@ -201,22 +201,16 @@ def reason_given_in_session(tracker: Tracker) -> str | None:
     return None
 
 
-def hand_over_cancellation(dispatcher: CollectingDispatcher, tracker: Tracker,
-                           reason: str) -> list[EventType]:
-    if not tracker.get_slot("cancel_for_good"):  # condolences or good wishes once
-        dispatcher.utter_message(response=REASON_RESPONSES[reason])
-    dispatcher.utter_message(response="utter_cancel_with_colleague")
-    return [SlotSet("cancel_for_good", True)] + offer_person(dispatcher, f"cancel_{reason}")
-
-
 def leave_for_good(dispatcher: CollectingDispatcher, tracker: Tracker,
                    reason: str) -> list[EventType]:
-    """Condolences or good wishes and a colleague to close the account; a verification in
-    progress ends, since the colleague checks who they are."""
-    leave_form = [ActiveLoop(None), SlotSet("requested_slot", None)] \
-        if tracker.active_loop_name else []
-    return leave_form + [SlotSet("pending_request", None)] + \
-        hand_over_cancellation(dispatcher, tracker, reason)
+    """Condolences or good wishes (once) and a colleague to close the account; a
+    verification in progress ends, since the colleague checks who they are."""
+    if not tracker.get_slot("cancel_for_good"):
+        dispatcher.utter_message(response=REASON_RESPONSES[reason])
+    dispatcher.utter_message(response="utter_cancel_with_colleague")
+    return (end_form() if tracker.active_loop_name else []) + [
+        SlotSet("pending_request", None), SlotSet("cancel_for_good", True),
+    ] + offer_person(dispatcher, f"cancel_{reason}")
 
 
 def answer_reason_to_leave(dispatcher: CollectingDispatcher,
@@ -257,7 +251,7 @@ class ActionHandleCancellation(ConcessionAction):
                session: Session) -> list[EventType]:
         reason = reason_given_in_session(tracker)
         if reason:
-            return hand_over_cancellation(dispatcher, tracker, reason)
+            return leave_for_good(dispatcher, tracker, reason)
         earlier = retention_in_conversation(session, conversation_id=context.conversation_id,
                                             since=session_start(tracker))
         if earlier is not None:

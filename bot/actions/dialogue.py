@@ -145,6 +145,15 @@ def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker)
     return True
 
 
+def answer_without_intent(dispatcher: CollectingDispatcher,
+                          tracker: Tracker) -> list[EventType] | None:
+    """A pause, a question about verification or a reason to leave that no offer changes,
+    read as out of scope or not understood: its answer's events, or None for none of these."""
+    if answer_aside(dispatcher, tracker):
+        return []
+    return answer_reason_to_leave(dispatcher, tracker)
+
+
 class ActionOutOfScope(Action):
     """Say what the bot can do, and ask again a yes/no question that is still open."""
 
@@ -153,11 +162,9 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_aside(dispatcher, tracker):
-            return []
-        left = answer_reason_to_leave(dispatcher, tracker)
-        if left is not None:
-            return left
+        answered = answer_without_intent(dispatcher, tracker)
+        if answered is not None:
+            return answered
         if not confirm_language_request(dispatcher, tracker):
             dispatcher.utter_message(response="utter_out_of_scope")
         if open_offer(tracker):
@@ -286,11 +293,11 @@ class ActionRephraseInForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher, tracker):
+        answered = answer_without_intent(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        if confirm_language_request(dispatcher, tracker):
             return []
-        left = answer_reason_to_leave(dispatcher, tracker)  # "the account holder passed away"
-        if left is not None:
-            return left
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(response="utter_rephrase_or_person")
         else:
@@ -306,11 +313,11 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if answer_aside(dispatcher, tracker) or confirm_language_request(dispatcher, tracker):
+        answered = answer_without_intent(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        if confirm_language_request(dispatcher, tracker):
             return []
-        left = answer_reason_to_leave(dispatcher, tracker)
-        if left is not None:
-            return left
         context = Context.of(tracker)
         second_in_a_row = consecutive_fallbacks(tracker) >= 2
         if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):

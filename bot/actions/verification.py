@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from billing_core.customers.service import (
@@ -15,7 +15,7 @@ from billing_core.customers.service import (
 from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
-from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, latest_text,
+from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, end_form, latest_text,
                                 run_in_session)
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
@@ -92,7 +92,7 @@ class ActionRememberRequest(Action):
             dispatcher.utter_message(response="utter_verification_locked", minutes=minutes)
             return events + [SlotSet("verification_locked", True)]
         events += [SlotSet("verification_locked", False), SlotSet("locked_until", None)]
-        if tracker.active_loop_name != "verify_form":
+        if not in_form:
             dispatcher.utter_message(response="utter_verify_first")
         elif intent in ACCOUNT_ACTIONS:  # asked while the form waits for an answer
             dispatcher.utter_message(response="utter_answer_after_verification")
@@ -241,7 +241,7 @@ class ActionPauseOrLeaveForm(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if answer_aside(dispatcher, tracker):
             return []
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return end_form()
 
 
 class ActionStopVerification(Action):
