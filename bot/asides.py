@@ -80,7 +80,14 @@ _CLOSING = re.compile(
     r"verder niks|verder niets|meer niet|fijne dag|prettige dag|fijne avond|fijn weekend)\b")
 
 
+# "That's it for the bill, now what about my plan?" ends one topic and asks the next.
+_NEXT_QUESTION = re.compile(r"\b(what|how|when|why|where|which|can|could|wat|hoe|wanneer|waarom|"
+                            r"waar|welke|hoeveel|kan|kun|kunt)\b")
+
+
 def is_closing(text: str) -> bool:
     """True when a message (a thanks, mostly) also ends the conversation: "great thanks,
-    bye", "ok thanks that's all", "bedankt, dat was het"."""
-    return bool(_CLOSING.search(plain_words(text)))
+    bye", "ok thanks that's all", "bedankt, dat was het"; not when a question follows."""
+    words = plain_words(text)
+    closing = _CLOSING.search(words)
+    return bool(closing) and "?" not in text and not _NEXT_QUESTION.search(words[closing.end():])

@@ -59,6 +59,10 @@ def test_other_questions_are_not_about_the_check(text):
     ("dank u wel, verder niks", True),
     ("thanks", False), ("thank you so much, that helps", False), ("bedankt voor de uitleg", False),
     ("thanks, and what about my due date?", False),
+    ("thank you, that's it for the bill, now what about my plan?", False),
+    ("thanks that's all for the balance but how do I pay it", False),
+    ("bedankt, dat was het voor de factuur, maar wanneer moet ik betalen", False),
+    ("thanks, that's all for now, bye", True), ("that's it, have a nice day and thanks again", True),
 ])
 def test_a_closing_in_a_thanks(text, closing):
     assert is_closing(text) is closing
