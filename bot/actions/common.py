@@ -72,6 +72,11 @@ def asked_text(tracker: Tracker, intent: str) -> str:
     return latest_text(tracker)
 
 
+def open_offer(tracker: Tracker) -> dict | None:
+    """What the bot asked the customer to confirm, while that question is still open."""
+    return tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+
+
 def end_form() -> list[EventType]:
     """The events that stop the active form, as `action_deactivate_loop` would."""
     return [ActiveLoop(None), SlotSet("requested_slot", None)]

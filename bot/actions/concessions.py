@@ -25,7 +25,7 @@ from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
 from bot.actions.common import (AccountAction, Context, answers, end_form, latest_text,
-                                new_idempotency_key, run_in_session)
+                                new_idempotency_key, open_offer, run_in_session)
 from bot.actions.handoff import hand_off
 from bot.cancel_reasons import unfixable_reason
 
@@ -60,11 +60,6 @@ def session_start(tracker: Tracker) -> datetime | None:
         if event.get("event") == "session_started" and event.get("timestamp"):
             return datetime.fromtimestamp(event["timestamp"], timezone.utc)
     return None
-
-
-def open_offer(tracker: Tracker) -> dict | None:
-    """What the bot asked the customer to confirm, while that question is still open."""
-    return tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
 
 
 def decline_offer(session: Session, offer: dict) -> None:

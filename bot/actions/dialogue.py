@@ -19,9 +19,8 @@ from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_f
                                       parse_arrangement_choice)
 from bot.actions.billing import PAYMENT_CLAIM
 from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, latest_text,
-                                run_in_session)
-from bot.actions.concessions import (answer_reason_to_leave, decline_offer, offer_person,
-                                     open_offer)
+                                open_offer, run_in_session)
+from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
 from bot.actions.verification import second_factor_given

@@ -17,7 +17,7 @@ from billing_core.errors import NotFound
 from billing_core.invoices.service import explain_latest_bill, get_balance
 from billing_core.security import mask_sensitive
 from billing_core.db import session_scope
-from bot.actions.common import Context
+from bot.actions.common import Context, open_offer
 from bot.actions.db import session_factory
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ CONTEXT_INTENTS = {"ask_balance", "ask_due_date", "explain_bill", "pay_bill", "p
 SHOWN_SLOTS = ("language", "channel", "target_plan", "churn_risk", "pending_request", "awaiting")
 # Flags raise the queue priority: the service weighs them with the waiting time.
 FLAG_INTENTS = {"cancel_service": "cancel_threat", "complain": "complaint"}
+# Reasons the agent must see at a glance. A bereavement or a move abroad is a cancellation
+# to close with care, not a cancel threat to talk round, so it replaces that flag.
+REASON_FLAGS = {"cancel_bereavement": "bereavement", "cancel_moving_abroad": "moving_abroad",
+                "payment_not_found": "payment_missing"}
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
@@ -60,12 +64,14 @@ def conversation_facts(tracker: Tracker) -> tuple[list[str], list[str], list[dic
 
 def build_packet(tracker: Tracker, context: Context, session: Session | None, reason: str) -> dict:
     intents, actions, offers = conversation_facts(tracker)
-    flags = sorted({FLAG_INTENTS[i] for i in intents if i in FLAG_INTENTS})
+    flags = {FLAG_INTENTS[i] for i in intents if i in FLAG_INTENTS}
+    if reason in REASON_FLAGS:
+        flags = (flags - {"cancel_threat"}) | {REASON_FLAGS[reason]}
     if tracker.get_slot("verification_locked"):
-        flags.append("verification_failed")
+        flags.add("verification_failed")
     packet: dict[str, Any] = {
         "version": PACKET_VERSION, "conversation_id": context.conversation_id, "reason": reason,
-        "language": context.language, "channel": context.channel, "flags": flags,
+        "language": context.language, "channel": context.channel, "flags": sorted(flags),
         "verified": context.verified, "intents": intents,
         "intent": intents[-1] if intents else None,
         "slots": {name: tracker.get_slot(name) for name in SHOWN_SLOTS
@@ -113,9 +119,14 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, context: 
 
 
 class ActionHandoff(Action):
+    """The customer asks for a person. Asked while the bot offers one, the hand-over keeps
+    the offer's reason (a bereavement, a missing payment) for the agent and the queue."""
+
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        return await hand_off(dispatcher, tracker, Context.of(tracker), "customer_asked")
+        offer = open_offer(tracker) or {}
+        reason = offer.get("reason") if offer.get("type") == "handoff" else None
+        return await hand_off(dispatcher, tracker, Context.of(tracker), reason or "customer_asked")

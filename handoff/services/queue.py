@@ -14,8 +14,8 @@ from handoff.errors import Conflict, Forbidden, NotFound
 from handoff.models import AgentPresence, Conversation, Handoff, HandoffStatus, Owner
 
 # Minutes a flag moves a conversation up the queue.
-PRIORITY_FLAGS = {"cancel_threat": 30, "complaint": 20, "verification_failed": 20,
-                  "bot_unavailable": 10}
+PRIORITY_FLAGS = {"cancel_threat": 30, "bereavement": 30, "complaint": 20,
+                  "verification_failed": 20, "payment_missing": 10, "bot_unavailable": 10}
 HANDLE_TIME_SAMPLE = 20
 
 

@@ -32,7 +32,8 @@
     no_bill_shock: "no bill shock", no_active_plan: "no active plan", not_found: "not available",
   };
   const FLAG_CLASS = {cancel_threat: "bad", complaint: "warn", verification_failed: "warn",
-                      bot_unavailable: "warn"};
+                      bot_unavailable: "warn", bereavement: "warn", payment_missing: "warn",
+                      moving_abroad: "info"};
   const STATUS_CLASS = {granted: "ok", pending_approval: "warn", rejected: "bad"};
   const STATUS_TEXT = {granted: "granted", pending_approval: "waiting for approval", rejected: "rejected"};
 

@@ -581,6 +581,33 @@ def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
     assert "12-04-1985" not in " ".join(texts) and "••-••-••••" in texts
 
 
+@pytest.mark.parametrize("offer, reason, flags", [
+    (None, "customer_asked", ["cancel_threat"]),
+    ({"type": "handoff", "reason": "cancel_bereavement"}, "cancel_bereavement", ["bereavement"]),
+    ({"type": "handoff", "reason": "cancel_moving_abroad"}, "cancel_moving_abroad",
+     ["moving_abroad"]),
+])
+def test_asking_for_a_person_while_one_is_offered_keeps_the_offer_reason(offer, reason, flags):
+    """A widow asking for a person is flagged as a bereavement, not as a cancel threat that
+    the agent should talk round (the console ticks "customer threatens to leave" from it)."""
+    said = {"event": "user", "text": "my husband passed away, please cancel his contract",
+            "parse_data": {"intent": {"name": "cancel_service"}}, "timestamp": 1}
+    slots = {"language": "en", "awaiting": "confirm" if offer else None, "offer": offer}
+    dispatcher = CollectingDispatcher()
+    run(ActionHandoff(), dispatcher, tracker(slots=slots, intent="request_human", events=[said]))
+    packet = dispatcher.messages[1]["custom"]["handoff"]
+    assert (packet["reason"], packet["flags"]) == (reason, flags)
+
+
+def test_a_missing_payment_is_flagged_for_the_agent():
+    offered = {"language": "en", "awaiting": "confirm",
+               "offer": {"type": "handoff", "reason": "payment_not_found"}}
+    dispatcher = CollectingDispatcher()
+    run(ActionConfirm(), dispatcher, tracker(slots=offered, intent="affirm", text="yes please"))
+    packet = dispatcher.messages[1]["custom"]["handoff"]
+    assert (packet["reason"], packet["flags"]) == ("payment_not_found", ["payment_missing"])
+
+
 @pytest.mark.parametrize("option, text, expected", [
     ("instalments_3", "", ("instalments", 3)),
     ("extension", "", ("extension", None)),

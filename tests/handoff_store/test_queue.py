@@ -35,6 +35,17 @@ def test_priority_and_waiting_time_order_the_queue(sessions):
     assert order.index("complaint") < order.index("plain-old")
 
 
+def test_a_bereavement_goes_ahead_of_plain_requests(sessions):
+    with sessions() as session, session.begin():
+        add_conversation(session, "plain", minutes_ago=12)
+        add_conversation(session, "moving", flags=["moving_abroad"], minutes_ago=14)
+        add_conversation(session, "payment", flags=["payment_missing"], minutes_ago=5)
+        add_conversation(session, "bereavement", flags=["bereavement"], minutes_ago=0)
+        order = [h.conversation_id for h in queue.queued(session)]
+    # ranked by minutes waited plus the flags' minutes: 30, 15, 14 (a move abroad is routine), 12
+    assert order == ["bereavement", "payment", "moving", "plain"]
+
+
 def test_position_and_wait_estimate_use_language_and_online_capacity(sessions):
     with sessions() as session, session.begin():
         first = add_conversation(session, "en-1", minutes_ago=3)
