@@ -15,7 +15,7 @@ _CLAIM = re.compile(
     r"al betaald|net betaald|ik heb betaald|ik heb (het|de rekening|de factuur|alles|dat) "
     r"(al |gewoon |gisteren |vorige week )*betaald|heb (al |gisteren |vorige week )*betaald|"
     r"(al |gisteren |vorige week )?overgemaakt|is (al )?afgeschreven|werd afgeschreven|"
-    r"wij hebben betaald|we hebben betaald)\b")
+    r"(ik|we|wij) (heb|hebben) (\w+ ){0,4}betaald|betaald (met|via|per))\b")
 # "I paid twice" or "I paid too much" is a billing error (explain_bill / complain), not a
 # missing payment; "haven't paid" is no claim.
 _NOT_A_CLAIM = re.compile(r"\b(twice|double|two times|too much|te veel|dubbel|twee keer|"
@@ -25,3 +25,14 @@ _NOT_A_CLAIM = re.compile(r"\b(twice|double|two times|too much|te veel|dubbel|tw
 def says_already_paid(text: str) -> bool:
     cleaned = plain_words(text)
     return bool(_CLAIM.search(cleaned)) and not _NOT_A_CLAIM.search(cleaned)
+
+
+# iDEAL and cards arrive within minutes; a bank transfer (also what the payment link's page
+# asks for) takes days.
+_INSTANT = re.compile(r"\b(ideal|card|credit card|creditcard|debit card|debitcard|pinpas|"
+                      r"bankpas|apple pay|google pay|paypal|bancontact|tikkie)\b")
+
+
+def paid_instantly(text: str) -> bool:
+    """True when the customer names a payment method that arrives within minutes."""
+    return bool(_INSTANT.search(plain_words(text)))

@@ -14,7 +14,7 @@ from billing_core.invoices.service import (
 )
 from bot.actions.common import AccountAction, Context, answers, asked_text
 from bot.actions.concessions import offer_person
-from bot.payment_claims import says_already_paid
+from bot.payment_claims import paid_instantly, says_already_paid
 
 # "I already paid" has no intent of its own; read as not understood, it is remembered under
 # this name for after verification.
@@ -45,9 +45,10 @@ def say_balance(dispatcher: CollectingDispatcher, context: Context, balance: Bal
 
 
 def answer_payment_claim(dispatcher: CollectingDispatcher, context: Context,
-                         session: Session) -> list[EventType]:
+                         session: Session, claim: str) -> list[EventType]:
     """Whether the payment the customer made has arrived, the balance, and for one not seen
-    yet how long a transfer takes and a colleague to trace it."""
+    yet how long it can take (a transfer days, iDEAL or a card minutes) and a colleague to
+    trace it."""
     balance = get_balance(session, account_number=context.account_number, today=context.today)
     payment = latest_payment(session, account_number=context.account_number)
     latest_bill = balance.latest_invoice
@@ -58,10 +59,15 @@ def answer_payment_claim(dispatcher: CollectingDispatcher, context: Context,
     dispatcher.utter_message(response="utter_payment_received" if arrived
                              else "utter_payment_not_seen" if payment else "utter_no_payment_seen",
                              **seen)
+    instant = paid_instantly(claim)
+    if not arrived:
+        dispatcher.utter_message(response="utter_instant_payment_missing" if instant
+                                 else "utter_transfer_takes_time")
     say_balance(dispatcher, context, balance, open_response="utter_balance_due")
     if arrived:
         return []
-    dispatcher.utter_message(response="utter_payment_trace")
+    dispatcher.utter_message(response="utter_payment_trace_now" if instant
+                             else "utter_payment_trace")
     return offer_person(dispatcher, "payment_not_found")
 
 
@@ -71,8 +77,9 @@ class BillQuestion(AccountAction):
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
-        if says_already_paid(asked_text(tracker, self.intent)):
-            return answer_payment_claim(dispatcher, context, session)
+        asked = asked_text(tracker, self.intent)
+        if says_already_paid(asked):
+            return answer_payment_claim(dispatcher, context, session, asked)
         return self.answer(dispatcher, tracker, context, session)
 
     @abstractmethod
@@ -87,7 +94,9 @@ class ActionCheckPayment(AccountAction):
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
-        return answer_payment_claim(dispatcher, context, session)
+        claims = (event.get("text") or "" for event in reversed(tracker.events)
+                  if event.get("event") == "user" and says_already_paid(event.get("text") or ""))
+        return answer_payment_claim(dispatcher, context, session, next(claims, ""))
 
 
 @answers("ask_balance", "action_show_balance")

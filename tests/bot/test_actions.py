@@ -12,8 +12,8 @@ from billing_core.config import get_settings
 from billing_core.db import session_scope
 from billing_core.invoices.service import record_payment
 from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
-from bot.actions.billing import (ActionExplainBill, ActionSendPaymentLink, ActionShowBalance,
-                                 ActionShowDueDate)
+from bot.actions.billing import (ActionCheckPayment, ActionExplainBill, ActionSendPaymentLink,
+                                 ActionShowBalance, ActionShowDueDate)
 from bot.actions.concessions import (ActionCancelEmpathy, ActionHandleCancellation,
                                      ActionHandleComplaint, ActionOfferConcession)
 from bot.actions.db import session_factory
@@ -721,9 +721,26 @@ def test_i_already_paid_gets_what_payment_arrived_whatever_it_was_read_as(own_da
               {"event": "user", "text": "3511CD", "parse_data": {"intent": {"name": "inform"}}}]
     dispatcher = CollectingDispatcher()
     result = run(action, dispatcher, tracker("claim", slots, text="3511CD", events=events))
-    assert responses(dispatcher) == ["utter_payment_not_seen", "utter_balance_due",
-                                     "utter_payment_trace", "utter_offer_person"]
+    assert responses(dispatcher) == ["utter_payment_not_seen", "utter_transfer_takes_time",
+                                     "utter_balance_due", "utter_payment_trace", "utter_offer_person"]
     assert dispatcher.messages[0]["amount"].startswith("€") and "/pay/" not in str(dispatcher.messages)
+    assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "payment_not_found"}
+
+
+@pytest.mark.parametrize("action, claim", [
+    (ActionShowBalance(), "I paid with iDEAL this morning, why do I still owe"),
+    (ActionCheckPayment(), "ik heb met mijn creditcard betaald"),
+])
+def test_a_missing_ideal_or_card_payment_is_not_told_to_wait_two_days(own_database, action, claim):
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+    intent = "ask_balance" if isinstance(action, ActionShowBalance) else "nlu_fallback"
+    events = [{"event": "user", "text": claim, "parse_data": {"intent": {"name": intent}}},
+              {"event": "user", "text": "3511CD", "parse_data": {"intent": {"name": "inform"}}}]
+    dispatcher = CollectingDispatcher()
+    result = run(action, dispatcher, tracker("instant", slots, text="3511CD", events=events))
+    assert responses(dispatcher) == ["utter_payment_not_seen", "utter_instant_payment_missing",
+                                     "utter_balance_due", "utter_payment_trace_now",
+                                     "utter_offer_person"]
     assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "payment_not_found"}
 
 

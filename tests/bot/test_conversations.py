@@ -323,6 +323,8 @@ def test_a_bereaved_customer_is_not_verified_or_offered_a_discount_but_gets_a_pe
      "a colleague can trace the payment"),
     ("ik heb al betaald", "De laatste betaling die ik zie is € 66,55",  # read as not understood
      "kan een medewerker de betaling voor u nagaan"),
+    ("I paid with iDEAL this morning but it still says I owe",
+     "so I should see this one by now", "A colleague can trace the payment for you"),
 ])
 def test_i_already_paid_is_checked_against_the_payments_received(rasa_server, claim, seen,
                                                                   person):

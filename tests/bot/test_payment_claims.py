@@ -1,7 +1,7 @@
 """A customer saying a payment was made, told apart from other payment messages."""
 import pytest
 
-from bot.payment_claims import says_already_paid
+from bot.payment_claims import paid_instantly, says_already_paid
 
 
 @pytest.mark.parametrize("text", [
@@ -11,10 +11,23 @@ from bot.payment_claims import says_already_paid
     "I paid it, why am I getting a reminder", "I transferred the amount on Monday",
     "ik heb al betaald", "ik heb gisteren betaald maar het staat nog open",
     "ik heb het bedrag al overgemaakt", "het geld is al afgeschreven",
-    "ik heb de factuur vorige week betaald",
+    "ik heb de factuur vorige week betaald", "ik heb via de betaallink betaald",
+    "I paid with iDEAL an hour ago", "betaald met mijn creditcard, staat nog open",
 ])
 def test_payment_claims(text):
     assert says_already_paid(text)
+
+
+@pytest.mark.parametrize("text, instant", [
+    ("I paid with iDEAL an hour ago", True), ("paid by card this morning", True),
+    ("ik heb met ideal betaald", True),
+    # the payment link's page asks for a bank transfer
+    ("I paid through your link", False), ("ik heb via de betaallink betaald", False),
+    ("betaald met mijn creditcard", True), ("I transferred the amount on Monday", False),
+    ("ik heb het bedrag al overgemaakt", False), ("I already paid", False),
+])
+def test_payment_methods_that_arrive_within_minutes(text, instant):
+    assert paid_instantly(text) is instant
 
 
 @pytest.mark.parametrize("text", [
