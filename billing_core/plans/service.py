@@ -30,17 +30,18 @@ class PlanOption:
 
 
 @dataclass(frozen=True)
-class PlanRecommendation:
+class PlanComparison:
+    """The customer's plan against another one, priced on their own recent data use."""
     current: PlanOption
-    recommended: PlanOption
+    candidate: PlanOption
     usage_gb: list[int]  # last months, oldest first
     current_monthly_cost_minor: int  # incl. VAT, for that usage
-    recommended_monthly_cost_minor: int
-    yearly_saving_minor: int
+    candidate_monthly_cost_minor: int
+    yearly_saving_minor: int  # negative when the candidate costs more
 
     @property
     def should_switch(self) -> bool:
-        return self.recommended.code != self.current.code and self.yearly_saving_minor > 0
+        return self.candidate.code != self.current.code and self.yearly_saving_minor > 0
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,13 @@ def monthly_cost(plan: Plan, usage_gb: int) -> int:
     return with_vat(plan.monthly_price_minor + extra * plan.overage_per_gb_minor)
 
 
-def recommend_plan(session: Session, *, account_number: str, today: date | None = None,
-                   months: int = 3) -> PlanRecommendation:
-    """The cheapest plan for the last `months` months of usage, and the yearly saving."""
+def _compare(session: Session, *, account_number: str, today: date | None, months: int,
+             plan_code: str | None) -> PlanComparison:
+    """The current plan against `plan_code`, or against the cheapest plan when it is None."""
     today = today or date.today()
     account = get_account(session, account_number=account_number)
     current = current_subscription(session, account_number=account_number, today=today).plan
+    named = get_plan(session, code=plan_code) if plan_code is not None else None
     this_cycle = cycle_start(today, account.billing_day)
     usage = list(session.scalars(
         select(UsageRecord.data_gb).where(UsageRecord.account_id == account.id,
@@ -107,13 +109,28 @@ def recommend_plan(session: Session, *, account_number: str, today: date | None 
         return div_round_half_up(sum(monthly_cost(plan, gb) for gb in usage), len(usage))
 
     plans = session.scalars(select(Plan).where(Plan.active).order_by(Plan.rank)).all()
-    best = min(plans, key=lambda plan: (average_cost(plan), plan.rank))
-    return PlanRecommendation(
-        current=_option(current), recommended=_option(best), usage_gb=usage,
+    candidate = named or min(plans, key=lambda plan: (average_cost(plan), plan.rank))
+    return PlanComparison(
+        current=_option(current), candidate=_option(candidate), usage_gb=usage,
         current_monthly_cost_minor=average_cost(current),
-        recommended_monthly_cost_minor=average_cost(best),
-        yearly_saving_minor=12 * (average_cost(current) - average_cost(best)),
+        candidate_monthly_cost_minor=average_cost(candidate),
+        yearly_saving_minor=12 * (average_cost(current) - average_cost(candidate)),
     )
+
+
+def recommend_plan(session: Session, *, account_number: str, today: date | None = None,
+                   months: int = 3) -> PlanComparison:
+    """The cheapest plan for the last `months` months of usage, and the yearly saving."""
+    return _compare(session, account_number=account_number, today=today, months=months,
+                    plan_code=None)
+
+
+def compare_plan(session: Session, *, account_number: str, plan_code: str,
+                 today: date | None = None, months: int = 3) -> PlanComparison:
+    """What the named plan would have cost for the last `months` months of usage ("how much
+    would I save with Basic?"); raises NotFound for a plan we do not sell."""
+    return _compare(session, account_number=account_number, today=today, months=months,
+                    plan_code=plan_code)
 
 
 def preview_plan_change(session: Session, *, account_number: str, to_plan_code: str,

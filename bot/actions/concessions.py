@@ -128,7 +128,7 @@ def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, se
                                         today=context.today)
         if recommendation.should_switch:
             dispatcher.utter_message(response="utter_offer_cheaper_plan",
-                                     plan=recommendation.recommended.name,
+                                     plan=recommendation.candidate.name,
                                      saving=context.money(recommendation.yearly_saving_minor))
     except NotFound:
         pass

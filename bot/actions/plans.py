@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.plans.service import (
-    PlanOption, current_subscription, list_plans, preview_plan_change, recommend_plan,
-    scheduled_plan_change,
+    PlanOption, compare_plan, current_subscription, list_plans, preview_plan_change,
+    recommend_plan, scheduled_plan_change,
 )
 from bot.actions.common import AccountAction, Context, answers, new_idempotency_key, run_in_session
 
@@ -30,13 +30,36 @@ def plan_line(context: Context, plan: PlanOption) -> str:
 
 def say_plan(dispatcher: CollectingDispatcher, context: Context, session: Session,
              code: str) -> list[EventType]:
-    """A plan named with no question open ("and basic?" after the list): what it costs."""
+    """A plan named with no question open ("and basic?" after the list): what it costs, and
+    for a verified customer what it would cost them against their own plan."""
     plan = next((plan for plan in list_plans(session) if plan.code == code), None)
     if plan is None:
         dispatcher.utter_message(response="utter_what_can_i_do")
         return []
     price, data = plan_facts(context, plan)
+    if not (context.verified and context.account_number):
+        dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
+        return []
+    try:
+        comparison = compare_plan(session, account_number=context.account_number,
+                                  plan_code=plan.code, today=context.today)
+    except NotFound:  # no usage yet to compare with
+        dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
+        return []
+    if comparison.candidate.code == comparison.current.code:
+        dispatcher.utter_message(response="utter_plan_is_current", plan=plan.name, price=price,
+                                 data=data)
+        return []
     dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
+    usage = ", ".join(f"{gb} GB" for gb in comparison.usage_gb)
+    saving = comparison.yearly_saving_minor
+    if saving > 0:
+        dispatcher.utter_message(response="utter_plan_recommendation", plan=plan.name,
+                                 saving=context.money(saving), usage=usage)
+    else:
+        dispatcher.utter_message(response="utter_plan_costs_more" if saving else "utter_plan_costs_same",
+                                 plan=plan.name, extra=context.money(-saving), usage=usage,
+                                 current=comparison.current.name)
     return []
 
 
@@ -48,7 +71,7 @@ def say_recommendation(dispatcher: CollectingDispatcher, context: Context, sessi
         return
     if recommendation.should_switch:
         dispatcher.utter_message(
-            response="utter_plan_recommendation", plan=recommendation.recommended.name,
+            response="utter_plan_recommendation", plan=recommendation.candidate.name,
             saving=context.money(recommendation.yearly_saving_minor),
             usage=", ".join(f"{gb} GB" for gb in recommendation.usage_gb))
     else:

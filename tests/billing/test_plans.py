@@ -7,7 +7,8 @@ from billing_core.actor import Actor
 from billing_core.audit.models import AuditEvent
 from billing_core.errors import IdempotencyConflict, InvalidRequest, NotFound
 from billing_core.plans.service import (
-    apply_plan_change, current_subscription, list_plans, preview_plan_change, recommend_plan,
+    apply_plan_change, compare_plan, current_subscription, list_plans, preview_plan_change,
+    recommend_plan,
 )
 from tests.billing.factories import make_account
 
@@ -21,16 +22,31 @@ def test_plans_are_listed_cheapest_first_with_vat(reference):
 def test_sanne_is_recommended_basic_with_the_yearly_saving(demo, today):
     recommendation = recommend_plan(demo, account_number="10000002", today=today)
     assert recommendation.current.code == "plus"
-    assert recommendation.recommended.code == "basic"
+    assert recommendation.candidate.code == "basic"
     assert recommendation.should_switch
     # Plus €66.55 vs Basic €24.20 a month incl. VAT for 2-4 GB.
     assert recommendation.yearly_saving_minor == 12 * (6655 - 2420)
     assert len(recommendation.usage_gb) == 3
 
 
+@pytest.mark.parametrize("plan_code, yearly_saving", [
+    ("basic", 12 * (6655 - 2420)), ("premium", 12 * (6655 - 9075)), ("plus", 0),
+])
+def test_a_named_plan_is_priced_on_sannes_own_usage(demo, today, plan_code, yearly_saving):
+    comparison = compare_plan(demo, account_number="10000002", plan_code=plan_code, today=today)
+    assert (comparison.current.code, comparison.candidate.code) == ("plus", plan_code)
+    assert comparison.yearly_saving_minor == yearly_saving
+    assert comparison.should_switch is (yearly_saving > 0)
+
+
+def test_comparing_with_a_plan_we_do_not_sell_is_not_found(demo, today):
+    with pytest.raises(NotFound):
+        compare_plan(demo, account_number="10000002", plan_code="gold", today=today)
+
+
 def test_heavy_user_is_not_pushed_to_a_smaller_plan(demo, today):
     recommendation = recommend_plan(demo, account_number="10000004", today=today)
-    assert recommendation.recommended.code == "plus" and not recommendation.should_switch
+    assert recommendation.candidate.code == "plus" and not recommendation.should_switch
 
 
 @pytest.mark.parametrize("today, days_remaining, days_in_cycle, proration", [

@@ -324,6 +324,23 @@ def test_a_plan_asked_about_by_name_gets_its_price_not_the_list():
     assert (dispatcher.messages[0]["plan"], dispatcher.messages[0]["price"]) == ("Premium", "€ 90,75")
 
 
+@pytest.mark.parametrize("plan, said, amount", [
+    ("basic", ["utter_plan_price", "utter_plan_recommendation"], ("saving", "€508.20")),
+    ("premium", ["utter_plan_price", "utter_plan_costs_more"], ("extra", "€290.40")),
+    ("plus", ["utter_plan_is_current"], ("price", "€66.55")),
+])
+def test_a_verified_customer_asking_about_a_plan_hears_what_it_would_cost_them(
+        own_database, plan, said, amount):
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+    question = tracker(slots=slots, text=f"how much would I save with {plan}", intent="ask_plans")
+    question.latest_message["entities"] = [entity("plan", plan)]
+    dispatcher = CollectingDispatcher()
+    run(ActionListPlans(), dispatcher, question)
+    assert responses(dispatcher) == said
+    key, value = amount
+    assert dispatcher.messages[-1][key] == value
+
+
 def test_asking_for_the_plan_one_already_has_asks_which_plan_instead(own_database):
     slots = {"verified": True, "verified_account": "10000002", "language": "en"}
     dispatcher = CollectingDispatcher()

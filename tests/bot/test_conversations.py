@@ -355,6 +355,18 @@ def test_a_plan_named_after_the_list_gets_its_price(rasa_server):
     assert "Basic kost € 24,20 per maand" in chat.say("en basic?")
 
 
+def test_sanne_asking_what_basic_would_save_hears_it_on_her_own_usage(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    reply = chat.say("how much would I save if I went to basic")
+    assert "Basic costs €24.20 a month" in reply and "save you" not in reply, reply  # price only
+    chat.say("hi, my account number is 10000002")
+    assert "you're verified" in chat.say("3511CD")
+    reply = chat.say("how much would I save if I went to basic")
+    assert "Basic costs €24.20 a month" in reply and "save you about €508.20 a year" in reply, reply
+    reply = chat.say("and premium?")
+    assert "€290.40 a year more than Plus" in reply, reply
+
+
 def test_a_plan_question_answered_without_a_plan_is_asked_again(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     chat.say("I want to upgrade my plan")
