@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.plans.service import (
-    PlanOption, compare_plan, current_subscription, list_plans, preview_plan_change,
-    recommend_plan, scheduled_plan_change,
+    PlanComparison, PlanOption, compare_plan, current_subscription, list_plans,
+    preview_plan_change, recommend_plan, scheduled_plan_change,
 )
 from bot.actions.common import AccountAction, Context, answers, new_idempotency_key, run_in_session
 
@@ -37,30 +37,35 @@ def say_plan(dispatcher: CollectingDispatcher, context: Context, session: Sessio
         dispatcher.utter_message(response="utter_what_can_i_do")
         return []
     price, data = plan_facts(context, plan)
-    if not (context.verified and context.account_number):
-        dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
-        return []
-    try:
-        comparison = compare_plan(session, account_number=context.account_number,
-                                  plan_code=plan.code, today=context.today)
-    except NotFound:  # no usage yet to compare with
-        dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
-        return []
-    if comparison.candidate.code == comparison.current.code:
+    comparison = None
+    if context.verified and context.account_number:
+        try:
+            comparison = compare_plan(session, account_number=context.account_number,
+                                      plan_code=plan.code, today=context.today)
+        except NotFound:  # no usage yet to price it on
+            pass
+    if comparison and comparison.candidate.code == comparison.current.code:
         dispatcher.utter_message(response="utter_plan_is_current", plan=plan.name, price=price,
                                  data=data)
         return []
     dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
+    if comparison:
+        say_comparison(dispatcher, context, comparison)
+    return []
+
+
+def say_comparison(dispatcher: CollectingDispatcher, context: Context,
+                   comparison: PlanComparison) -> None:
+    """What the other plan would save or cost the customer a year, on their own usage."""
     usage = ", ".join(f"{gb} GB" for gb in comparison.usage_gb)
-    saving = comparison.yearly_saving_minor
+    plan, saving = comparison.candidate.name, comparison.yearly_saving_minor
     if saving > 0:
-        dispatcher.utter_message(response="utter_plan_recommendation", plan=plan.name,
-                                 saving=context.money(saving), usage=usage)
+        dispatcher.utter_message(response="utter_plan_recommendation", plan=plan, usage=usage,
+                                 saving=context.money(saving))
     else:
         dispatcher.utter_message(response="utter_plan_costs_more" if saving else "utter_plan_costs_same",
-                                 plan=plan.name, extra=context.money(-saving), usage=usage,
+                                 plan=plan, usage=usage, extra=context.money(-saving),
                                  current=comparison.current.name)
-    return []
 
 
 def say_recommendation(dispatcher: CollectingDispatcher, context: Context, session: Session) -> None:
@@ -70,10 +75,7 @@ def say_recommendation(dispatcher: CollectingDispatcher, context: Context, sessi
     except NotFound:
         return
     if recommendation.should_switch:
-        dispatcher.utter_message(
-            response="utter_plan_recommendation", plan=recommendation.candidate.name,
-            saving=context.money(recommendation.yearly_saving_minor),
-            usage=", ".join(f"{gb} GB" for gb in recommendation.usage_gb))
+        say_comparison(dispatcher, context, recommendation)
     else:
         dispatcher.utter_message(response="utter_plan_fits", plan=recommendation.current.name)
 
