@@ -323,12 +323,18 @@ class ActionClarify(Action):
             return []
         if says_already_paid(latest_text(tracker)):  # "ik heb al betaald": check it (verified)
             return await ACCOUNT_ACTIONS[PAYMENT_CLAIM].run(dispatcher, tracker, domain)
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        plan = next(tracker.get_latest_entity_values("plan"), None)
+        likeliest = next((r["name"] for r in ranking if r.get("name") != "nlu_fallback"), None)
+        if plan and likeliest in ("ask_plans", "inform"):
+            # "en plus?" torn between asking about a plan and naming one: either way, its price
+            return await run_in_session(
+                dispatcher, lambda d, t, c, s: say_plan(d, c, s, str(plan)), tracker, context)
         if second_in_a_row:
             dispatcher.utter_message(response="utter_fallback_offer_person")
             return [SlotSet("awaiting", "confirm"),
                     SlotSet("offer", {"type": "handoff", "reason": "not_understood"})]
         index = 1 if context.language == "nl" else 0
-        ranking = tracker.latest_message.get("intent_ranking") or []
         guesses = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS][:2]
         buttons = [{"title": INTENT_LABELS[name][index], "payload": f"/{name}"} for name in guesses]
         if "request_human" not in guesses:

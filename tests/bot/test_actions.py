@@ -341,6 +341,22 @@ def test_a_verified_customer_asking_about_a_plan_hears_what_it_would_cost_them(
     assert dispatcher.messages[-1][key] == value
 
 
+@pytest.mark.parametrize("runner_up, said", [
+    ("ask_plans", "utter_plan_price"),
+    ("complain", "utter_clarify"),  # a plan named in something else not understood: buttons
+])
+def test_a_plan_name_the_model_is_unsure_about_still_gets_its_price(runner_up, said):
+    # "en plus?" after the plan list: ask_plans 0.50 against inform 0.42 falls back
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": runner_up, "confidence": 0.5},
+               {"name": "inform", "confidence": 0.42}]
+    unsure = tracker(slots={"language": "nl"}, text="en plus?", intent="nlu_fallback",
+                     ranking=ranking, confidence=0.5)
+    unsure.latest_message["entities"] = [entity("plan", "plus")]
+    dispatcher = CollectingDispatcher()
+    run(ActionClarify(), dispatcher, unsure)
+    assert responses(dispatcher) == [said]
+
+
 def test_asking_for_the_plan_one_already_has_asks_which_plan_instead(own_database):
     slots = {"verified": True, "verified_account": "10000002", "language": "en"}
     dispatcher = CollectingDispatcher()

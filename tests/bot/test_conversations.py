@@ -353,6 +353,7 @@ def test_a_plan_named_after_the_list_gets_its_price(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "nl"})
     assert "Premium" in chat.say("welke abonnementen hebben jullie?")
     assert "Basic kost € 24,20 per maand" in chat.say("en basic?")
+    assert "Plus kost € 66,55 per maand" in chat.say("en plus?")  # falls back, 0.50 / 0.42
 
 
 def test_sanne_asking_what_basic_would_save_hears_it_on_her_own_usage(rasa_server):
