@@ -113,6 +113,19 @@ def other_plan_buttons(session: Session, current_code: str) -> list[dict]:
             for plan in list_plans(session) if plan.code != current_code]
 
 
+def warn_if_downgrade_costs_more(dispatcher: CollectingDispatcher, context: Context,
+                                 session: Session, plan_code: str) -> None:
+    """A smaller plan is no saving when the customer uses more data than it includes: the
+    extra data would cost more than the plan they have, so they hear it before saying yes."""
+    try:
+        comparison = compare_plan(session, account_number=context.account_number,
+                                  plan_code=plan_code, today=context.today)
+    except NotFound:  # no usage yet to price it on
+        return
+    if comparison.yearly_saving_minor < 0:
+        say_comparison(dispatcher, context, comparison)
+
+
 def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, session: Session,
                       plan_code: str) -> list[EventType]:
     """Show the preview for `plan_code` and wait for a yes; the change itself waits for it."""
@@ -137,6 +150,7 @@ def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, sessio
             to_plan=preview.to_plan.name, new_price=new_price, days=preview.days_remaining,
             proration=context.money(preview.proration_incl_vat_minor, preview.currency))
     else:
+        warn_if_downgrade_costs_more(dispatcher, context, session, preview.to_plan.code)
         dispatcher.utter_message(
             response="utter_plan_preview_downgrade", from_plan=preview.from_plan.name,
             to_plan=preview.to_plan.name, new_price=new_price,

@@ -357,6 +357,24 @@ def test_a_plan_name_the_model_is_unsure_about_still_gets_its_price(runner_up, s
     assert responses(dispatcher) == [said]
 
 
+@pytest.mark.parametrize("account, said", [
+    # Eva uses ~30 GB: Basic's 5 GB plus extra data would cost her more than Plus
+    ("10000004", ["utter_plan_costs_more", "utter_plan_preview_downgrade"]),
+    # Sanne uses 2-3 GB: Basic is a saving, nothing to warn about
+    ("10000002", ["utter_plan_preview_downgrade"]),
+])
+def test_a_downgrade_that_would_cost_more_on_the_customers_usage_is_said_before_the_yes(
+        own_database, account, said):
+    slots = {"verified": True, "verified_account": account, "language": "en",
+             "target_plan": "basic"}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionChangePlan(), dispatcher, tracker(slots=slots, intent="change_plan"))
+    assert responses(dispatcher) == said
+    if len(said) == 2:
+        assert dispatcher.messages[0]["extra"] == "€246.84" and dispatcher.messages[0]["current"] == "Plus"
+    assert with_slots({}, events)["awaiting"] == "confirm"  # the customer still decides
+
+
 def test_asking_for_the_plan_one_already_has_asks_which_plan_instead(own_database):
     slots = {"verified": True, "verified_account": "10000002", "language": "en"}
     dispatcher = CollectingDispatcher()
