@@ -368,6 +368,17 @@ def test_sanne_asking_what_basic_would_save_hears_it_on_her_own_usage(rasa_serve
     assert "€290.40 a year more than Plus" in reply, reply
 
 
+def test_eva_asking_for_a_plan_too_small_for_her_hears_it_would_cost_more(rasa_server, database):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("I want to switch to basic")
+    reply = verify(chat, "10000004", "5611GH")
+    assert "€246.84 a year more than Plus" in reply and "Shall I make the change?" in reply, reply
+    chat.say("no, leave it then")
+    with database.connect() as connection:
+        assert connection.scalar(text("select count(*) from plan_changes pc join accounts a "
+                                      "on a.id = pc.account_id where a.account_number='10000004'")) == 0
+
+
 def test_a_plan_question_answered_without_a_plan_is_asked_again(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     chat.say("I want to upgrade my plan")
