@@ -2,7 +2,7 @@
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, latest_t
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
-from bot.actions.verification import second_factor_given
+from bot.actions.verification import check_details_sent_unasked
 from bot.asides import is_closing, is_pause
 from bot.language import requested_language
 from bot.payment_claims import says_already_paid
@@ -212,6 +212,21 @@ class ActionGoodbye(Action):
         return []
 
 
+class ActionGreet(Action):
+    """A greeting; one that already carries the account number ("hi, I'm Eva, 10000004")
+    goes straight to the check instead of asking what the customer needs."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        check = check_details_sent_unasked(tracker)
+        if not check:
+            dispatcher.utter_message(response="utter_greet")
+        return check
+
+
 class ActionThank(Action):
     """Thanks; with a closing in it ("thanks, that's all") a goodbye, not "anything else?"."""
 
@@ -236,14 +251,11 @@ class ActionHandleInform(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if answer_aside(dispatcher, tracker):  # "one sec": the question stays
             return []
+        check = check_details_sent_unasked(tracker)  # then ask what the customer needs
+        if check:
+            return check
         context = Context.of(tracker)
         awaiting = tracker.get_slot("awaiting")
-        if not context.verified and tracker.active_loop_name is None:
-            # details sent before any question (over SMS the phone gave the account): check
-            # them now, then ask what the customer needs
-            second_factor = second_factor_given(tracker)
-            if second_factor or next(tracker.get_latest_entity_values("account_number"), None):
-                return second_factor + [FollowupAction("verify_form")]
         if not context.verified or awaiting not in ("plan_choice", "arrangement_choice"):
             plan = next(tracker.get_latest_entity_values("plan"), None)
             if plan:

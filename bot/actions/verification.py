@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from billing_core.customers.service import (
@@ -106,6 +106,17 @@ def second_factor_given(tracker: Tracker) -> list[EventType]:
     if not value or not tracker.get_slot("account_number"):
         return []
     return [SlotSet("second_factor", value)]
+
+
+def check_details_sent_unasked(tracker: Tracker) -> list[EventType]:
+    """Details sent before any question ("hi, I'm Eva, 10000004"; over SMS the phone gave
+    the account and a date of birth follows): the events that check them now, else none."""
+    if Context.of(tracker).verified or tracker.active_loop_name is not None:
+        return []
+    second_factor = second_factor_given(tracker)
+    if second_factor or next(tracker.get_latest_entity_values("account_number"), None):
+        return second_factor + [FollowupAction("verify_form")]
+    return []
 
 
 def second_factor_in_message(tracker: Tracker) -> str | None:

@@ -18,8 +18,8 @@ from bot.actions.concessions import (ActionCancelEmpathy, ActionHandleCancellati
                                      ActionHandleComplaint, ActionOfferConcession)
 from bot.actions.db import session_factory
 from bot.actions.dialogue import (ActionClarify, ActionConfirm, ActionDecline, ActionGoodbye,
-                                 ActionHandleInform, ActionOutOfScope, ActionRephraseInForm,
-                                 ActionThank)
+                                 ActionGreet, ActionHandleInform, ActionOutOfScope,
+                                 ActionRephraseInForm, ActionThank)
 from bot.actions.plans import ActionChangePlan, ActionListPlans
 from bot.actions.handoff import ActionHandoff
 from bot.actions.verification import (ActionDetectLanguage, ActionPauseOrLeaveForm,
@@ -243,6 +243,22 @@ def test_details_sent_before_any_question_start_verification():
     sms.latest_message["entities"] = [entity("date_of_birth", "03-11-1990")]
     assert run(ActionHandleInform(), CollectingDispatcher(), sms)[-1] == \
         {"event": "followup", "timestamp": None, "name": "verify_form"}
+
+
+def test_a_greeting_with_the_account_number_starts_verification_instead_of_the_menu():
+    hello = tracker(slots={"account_number": "10000004"}, text="hi im eva 10000004", intent="greet")
+    hello.latest_message["entities"] = [entity("account_number", "10000004")]
+    dispatcher = CollectingDispatcher()
+    assert run(ActionGreet(), dispatcher, hello) == [
+        {"event": "followup", "timestamp": None, "name": "verify_form"}]
+    assert dispatcher.messages == []  # the form asks for the date of birth or postcode
+    # a plain greeting, or one from a customer already verified, gets the menu
+    for slots in ({}, {"verified": True, "verified_account": "10000004"}):
+        dispatcher = CollectingDispatcher()
+        plain = tracker(slots=slots, text="hi im eva 10000004", intent="greet")
+        plain.latest_message["entities"] = [entity("account_number", "10000004")] if slots else []
+        assert run(ActionGreet(), dispatcher, plain) == []
+        assert responses(dispatcher) == ["utter_greet"]
 
 
 @pytest.mark.parametrize("value, replies", [

@@ -342,6 +342,13 @@ def test_a_bereavement_told_during_verification_ends_it_with_a_person(rasa_serve
     assert "Ik verbind u nu door met een medewerker" in chat.say("ja graag")
 
 
+def test_a_greeting_with_the_account_number_goes_straight_to_the_check(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    reply = chat.say("hi im eva 10000004")
+    assert "date of birth" in reply and "What can I do for you" not in reply, reply
+    assert "Eva Jansen, you're verified" in chat.say("21-07-2001")
+
+
 def test_an_account_number_written_in_two_groups_starts_verification(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi there, my account number is 1000 0002")
