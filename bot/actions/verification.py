@@ -234,8 +234,12 @@ async def check_second_factor(text: str, number: str | None, dispatcher: Collect
                                  minutes=minutes_locked(until.isoformat()))
         return {"second_factor": None, "account_number": keep_number,
                 "verification_locked": True, "locked_until": until.isoformat()}
-    dispatcher.utter_message(response="utter_verification_failed",
-                             attempts_left=result.attempts_left)
+    if result.attempts_left == 1:  # say what the next failure does
+        dispatcher.utter_message(response="utter_verification_failed_last",
+                                 minutes=int(LOCKOUT.total_seconds() // 60))
+    else:
+        dispatcher.utter_message(response="utter_verification_failed",
+                                 attempts_left=result.attempts_left)
     return {"second_factor": None, "account_number": keep_number}
 
 

@@ -121,6 +121,9 @@ def test_verification_form_counts_failures_and_verifies(own_database):
     assert dispatcher.messages[0]["attempts_left"] == 2
     result, dispatcher = validate_factor("hello there", slots)  # not a factor: no attempt used
     assert responses(dispatcher) == ["utter_invalid_second_factor"]
+    result, dispatcher = validate_factor("02-02-1970", slots)  # the last try warns of the lock
+    assert responses(dispatcher) == ["utter_verification_failed_last"]
+    assert dispatcher.messages[0]["minutes"] == 15
     result, dispatcher = validate_factor("30-01-1978", slots)
     assert result["verified"] is True and result["customer_name"] == "Tom Baker"
     assert result["second_factor"] == "checked"  # the date of birth is not kept in a slot
