@@ -72,6 +72,14 @@ def asked_text(tracker: Tracker, intent: str) -> str:
     return latest_text(tracker)
 
 
+def last_bot_response(tracker: Tracker) -> str | None:
+    """The name of the response the bot said last ("utter_anything_else"), if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def open_offer(tracker: Tracker) -> dict | None:
     """What the bot asked the customer to confirm, while that question is still open."""
     return tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None

@@ -18,8 +18,8 @@ from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
                                       parse_arrangement_choice)
 from bot.actions.billing import PAYMENT_CLAIM
-from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, latest_text,
-                                open_offer, run_in_session)
+from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, last_bot_response,
+                                latest_text, open_offer, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan
@@ -29,6 +29,8 @@ from bot.language import requested_language
 from bot.payment_claims import says_already_paid
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
+ASKS_ANYTHING_ELSE = {"utter_anything_else", "utter_you_are_welcome", "utter_person_not_now",
+                      "utter_ok_not_doing_it"}
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
 CONFIRM_CONFIDENCE = 0.8
 
@@ -181,8 +183,9 @@ class ActionDecline(Action):
             return []
         context = Context.of(tracker)
         offer = open_offer(tracker)
-        if not offer:
-            dispatcher.utter_message(response="utter_anything_else")
+        if not offer:  # "no" to "anything else?" ends the conversation instead of asking again
+            asked = last_bot_response(tracker) in ASKS_ANYTHING_ELSE
+            dispatcher.utter_message(response="utter_goodbye" if asked else "utter_anything_else")
             return CLEARED
         if offer["type"] == "handoff":  # the way to a person stays open
             dispatcher.utter_message(response="utter_person_not_now")

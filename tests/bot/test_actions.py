@@ -770,6 +770,20 @@ def test_asking_why_the_details_are_needed_is_answered_during_verification_only(
     assert responses(dispatcher) == ["utter_out_of_scope"]
 
 
+@pytest.mark.parametrize("said_last, reply", [
+    ("utter_person_not_now", "utter_goodbye"),  # "... Anything else?" "no": done
+    ("utter_you_are_welcome", "utter_goodbye"),
+    ("utter_balance_due", "utter_anything_else"),  # a no to nothing asked: ask
+    (None, "utter_anything_else"),
+])
+def test_no_to_anything_else_ends_the_conversation_instead_of_asking_again(said_last, reply):
+    events = [{"event": "bot", "text": "...", "metadata": {"utter_action": said_last} if said_last else {}},
+              {"event": "user", "text": "nee", "parse_data": {"intent": {"name": "deny"}}}]
+    dispatcher = CollectingDispatcher()
+    run(ActionDecline(), dispatcher, tracker(text="nee", intent="deny", events=events))
+    assert responses(dispatcher) == [reply]
+
+
 def test_hang_on_read_as_yes_does_not_confirm_an_offer():
     offered = {"awaiting": "confirm", "offer": {"type": "handoff", "reason": "not_understood"}}
     dispatcher = CollectingDispatcher()

@@ -342,6 +342,14 @@ def test_a_bereavement_told_during_verification_ends_it_with_a_person(rasa_serve
     assert "Ik verbind u nu door met een medewerker" in chat.say("ja graag")
 
 
+def test_no_to_anything_else_says_goodbye_once(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "nl"})
+    chat.say("welke abonnementen hebben jullie")
+    assert "Kan ik nog ergens mee helpen?" in chat.say("dank je wel")
+    reply = chat.say("nee")
+    assert "Tot ziens" in reply and "helpen" not in reply, reply  # not the question again
+
+
 def test_a_greeting_with_the_account_number_goes_straight_to_the_check(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi im eva 10000004")
