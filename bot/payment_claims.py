@@ -1,7 +1,8 @@
 """'I already paid': a customer saying a payment was made, in English or Dutch.
 
 Asked as a balance, due date, bill or payment question (the classifier spreads these over
-all four), it needs what payment arrived, not the balance alone or a payment link.
+all four), it needs what payment arrived, not the balance alone or a payment link. "I paid on
+time, why is there a late fee?" disputes the fee instead: it needs the fee looked at.
 """
 import re
 
@@ -36,3 +37,20 @@ _INSTANT = re.compile(r"\b(ideal|card|credit card|creditcard|debit card|debitcar
 def paid_instantly(text: str) -> bool:
     """True when the customer names a payment method that arrives within minutes."""
     return bool(_INSTANT.search(plain_words(text)))
+
+
+_LATE_FEE = re.compile(r"\b(late fee|late fees|late payment fee|late charge|late payment charge|"
+                       r"penalty|boete|aanmaningskosten|aanmaning|herinneringskosten|"
+                       r"incassokosten|te laat betaald|kosten voor te laat)\b")
+_DISPUTED = re.compile(r"\b(on time|in time|before the due date|before it was due|wasn't late|"
+                       r"was not late|not late|wrong|unfair|mistake|shouldn't|should not|remove|"
+                       r"waive|cancel|op tijd|voor de vervaldatum|niet te laat|klopt niet|"
+                       r"onterecht|oneerlijk|fout|vergissing|weghalen|kwijtschelden|"
+                       r"terugdraaien|schrappen)\b")
+
+
+def disputes_late_fee(text: str) -> bool:
+    """True for "the late fee, I paid on time" or "die boete klopt niet": a late fee the
+    customer says is wrong, not a question about what it is ("why is there a late fee?")."""
+    cleaned = plain_words(text)
+    return bool(_LATE_FEE.search(cleaned)) and bool(_DISPUTED.search(cleaned))

@@ -1,4 +1,5 @@
-"""Balance, due date, why the bill changed, how to pay, and "I already paid"."""
+"""Balance, due date, why the bill changed, how to pay, "I already paid" and a disputed
+late fee."""
 from abc import abstractmethod
 
 from rasa_sdk import Tracker
@@ -7,14 +8,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from billing_core.arrangements.models import ArrangementStatus, PaymentArrangement
+from billing_core.concessions.models import ConcessionKind
+from billing_core.concessions.service import assess_concession
+from billing_core.enums import Role
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, create_payment_link, explain_latest_bill, get_balance,
     latest_payment,
 )
 from bot.actions.common import AccountAction, Context, answers, asked_text
-from bot.actions.concessions import offer_person
-from bot.payment_claims import paid_instantly, says_already_paid
+from bot.actions.concessions import offer_best_concession, offer_person
+from bot.payment_claims import disputes_late_fee, paid_instantly, says_already_paid
 
 # "I already paid" has no intent of its own; read as not understood, it is remembered under
 # this name for after verification.
@@ -71,15 +75,33 @@ def answer_payment_claim(dispatcher: CollectingDispatcher, context: Context,
     return offer_person(dispatcher, "payment_not_found")
 
 
+def answer_payment_message(dispatcher: CollectingDispatcher, context: Context, session: Session,
+                           text: str) -> list[EventType]:
+    """A late fee said to be wrong ("I paid on time!") gets the fee looked at: the waiver the
+    policy allows the bot, else a person. "I already paid" gets what payment arrived."""
+    if disputes_late_fee(text):
+        fee = assess_concession(session, account_number=context.account_number,
+                                kind=ConcessionKind.late_fee_waiver, role=Role.bot,
+                                today=context.today)
+        if "no_late_fee" in fee.reasons:  # the fee must be on an earlier bill
+            dispatcher.utter_message(response="utter_no_late_fee")
+            return offer_person(dispatcher, "late_fee_dispute")
+        dispatcher.utter_message(response="utter_apologise")
+        return offer_best_concession(dispatcher, context, session, churn_risk=False,
+                                     reason_code="late_fee_dispute")
+    return answer_payment_claim(dispatcher, context, session, text)
+
+
 class BillQuestion(AccountAction):
-    """A balance, due date, bill or payment question. Asked with "I already paid" (the
-    classifier spreads that over all four), it is answered with what payment arrived."""
+    """A balance, due date, bill or payment question. Asked with "I already paid" or "that
+    late fee is wrong" (the classifier spreads these over all four), it is answered with what
+    payment arrived or with the fee looked at."""
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         asked = asked_text(tracker, self.intent)
-        if says_already_paid(asked):
-            return answer_payment_claim(dispatcher, context, session, asked)
+        if disputes_late_fee(asked) or says_already_paid(asked):
+            return answer_payment_message(dispatcher, context, session, asked)
         return self.answer(dispatcher, tracker, context, session)
 
     @abstractmethod
@@ -96,7 +118,7 @@ class ActionCheckPayment(AccountAction):
                session: Session) -> list[EventType]:
         claims = (event.get("text") or "" for event in reversed(tracker.events)
                   if event.get("event") == "user" and says_already_paid(event.get("text") or ""))
-        return answer_payment_claim(dispatcher, context, session, next(claims, ""))
+        return answer_payment_message(dispatcher, context, session, next(claims, ""))
 
 
 @answers("ask_balance", "action_show_balance")

@@ -31,7 +31,7 @@ FLAG_INTENTS = {"cancel_service": "cancel_threat", "complain": "complaint"}
 # Reasons the agent must see at a glance. A bereavement or a move abroad is a cancellation
 # to close with care, not a cancel threat to talk round, so it replaces that flag.
 REASON_FLAGS = {"cancel_bereavement": "bereavement", "cancel_moving_abroad": "moving_abroad",
-                "payment_not_found": "payment_missing"}
+                "payment_not_found": "payment_missing", "late_fee_dispute": "complaint"}
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:

@@ -669,13 +669,15 @@ def test_asking_for_a_person_while_one_is_offered_keeps_the_offer_reason(offer, 
     assert (packet["reason"], packet["flags"]) == (reason, flags)
 
 
-def test_a_missing_payment_is_flagged_for_the_agent():
-    offered = {"language": "en", "awaiting": "confirm",
-               "offer": {"type": "handoff", "reason": "payment_not_found"}}
+@pytest.mark.parametrize("reason, flag", [
+    ("payment_not_found", "payment_missing"), ("late_fee_dispute", "complaint"),
+])
+def test_a_missing_payment_or_a_disputed_fee_is_flagged_for_the_agent(reason, flag):
+    offered = {"language": "en", "awaiting": "confirm", "offer": {"type": "handoff", "reason": reason}}
     dispatcher = CollectingDispatcher()
     run(ActionConfirm(), dispatcher, tracker(slots=offered, intent="affirm", text="yes please"))
     packet = dispatcher.messages[1]["custom"]["handoff"]
-    assert (packet["reason"], packet["flags"]) == ("payment_not_found", ["payment_missing"])
+    assert (packet["reason"], packet["flags"]) == (reason, [flag])
 
 
 @pytest.mark.parametrize("option, text, expected", [
@@ -809,6 +811,31 @@ def test_i_already_paid_gets_what_payment_arrived_whatever_it_was_read_as(own_da
                                      "utter_balance_due", "utter_payment_trace", "utter_offer_person"]
     assert dispatcher.messages[0]["amount"].startswith("€") and "/pay/" not in str(dispatcher.messages)
     assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "payment_not_found"}
+
+
+@pytest.mark.parametrize("action, intent", [
+    (ActionExplainBill(), "explain_bill"), (ActionShowDueDate(), "ask_due_date"),
+])
+def test_a_disputed_late_fee_gets_the_waiver_not_the_payment_check(own_database, action, intent):
+    dispute = "I was charged a late fee but I paid before the due date"
+    slots = {"verified": True, "verified_account": "10000001", "language": "en"}
+    events = [{"event": "user", "text": dispute, "parse_data": {"intent": {"name": intent}}},
+              {"event": "user", "text": "12-04-1985", "parse_data": {"intent": {"name": "inform"}}}]
+    dispatcher = CollectingDispatcher()
+    result = run(action, dispatcher, tracker("fee", slots, text="12-04-1985", events=events))
+    assert responses(dispatcher) == ["utter_apologise", "utter_offer_late_fee_waiver"]
+    assert dispatcher.messages[1]["amount"] == "€5.00"  # Jane's late fee
+    offer = with_slots({}, result)["offer"]
+    assert (offer["kind"], offer["reason"]) == ("late_fee_waiver", "late_fee_dispute")
+
+
+def test_a_disputed_late_fee_not_on_the_latest_bill_goes_to_a_person(own_database):
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    result = run(ActionExplainBill(), dispatcher, tracker(
+        "fee", slots, text="the late fee is wrong, I paid on time", intent="explain_bill"))
+    assert responses(dispatcher) == ["utter_no_late_fee", "utter_offer_person"]
+    assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "late_fee_dispute"}
 
 
 @pytest.mark.parametrize("action, claim", [

@@ -350,6 +350,16 @@ def test_no_to_anything_else_says_goodbye_once(rasa_server):
     assert "Tot ziens" in reply and "helpen" not in reply, reply  # not the question again
 
 
+def test_a_late_fee_said_to_be_wrong_is_looked_at_not_traced_as_a_payment(rasa_server):
+    # Jane (who has the late fee) is locked by the tests above; the action tests cover her
+    # waiver. Sanne has none on her latest bill: a colleague is offered to check older ones.
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("I was charged a late fee but I paid before the due date")
+    reply = verify(chat, "10000002", "3511CD")
+    assert "I don't see a late payment fee on your latest bill" in reply, reply
+    assert "last payment" not in reply and "trace" not in reply, reply
+
+
 def test_a_greeting_with_the_account_number_goes_straight_to_the_check(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi im eva 10000004")

@@ -1,7 +1,7 @@
 """A customer saying a payment was made, told apart from other payment messages."""
 import pytest
 
-from bot.payment_claims import paid_instantly, says_already_paid
+from bot.payment_claims import disputes_late_fee, paid_instantly, says_already_paid
 
 
 @pytest.mark.parametrize("text", [
@@ -38,3 +38,16 @@ def test_payment_methods_that_arrive_within_minutes(text, instant):
 ])
 def test_other_payment_messages(text):
     assert not says_already_paid(text)
+
+
+@pytest.mark.parametrize("text, disputed", [
+    ("the late fee, I paid on time", True), ("please remove the late fee", True),
+    ("I was charged a late fee but I paid before the due date", True),
+    ("die boete klopt niet, ik heb op tijd betaald", True),
+    ("de aanmaningskosten zijn onterecht", True),
+    # what the fee is, or no fee at all, is no dispute
+    ("why is there a late fee", False), ("what is this late payment fee", False),
+    ("that's fine, I paid on time", False), ("I already paid", False),
+])
+def test_a_late_fee_said_to_be_wrong(text, disputed):
+    assert disputes_late_fee(text) is disputed
