@@ -1,6 +1,7 @@
 """Messages that answer nothing but say something about the conversation itself, in English
 or Dutch: a moment ("wait, let me find it"), a closing in a thanks ("thanks, that's all")
-and, while verification asks for a detail, why it is needed.
+and, while verification asks for a detail, why it is needed or that the account number
+given was the wrong one.
 
 The intent contract has no intents for these, and the classifier reads them as goodbye, no,
 a bill question, an unclear answer or a bare value; the actions that answer those intents
@@ -91,3 +92,16 @@ def is_closing(text: str) -> bool:
     words = plain_words(text)
     closing = _CLOSING.search(words)
     return bool(closing) and "?" not in text and not _NEXT_QUESTION.search(words[closing.end():])
+
+
+_WRONG_NUMBER = re.compile(
+    r"\b(wrong|incorrect|not my|not the right) (account |customer )?(number|account|nr|no)\b|"
+    r"\b(typo|mistyped|misspelled|typed it wrong)\b|"
+    r"\b(verkeerd|verkeerde|fout|foute|foutief|foutieve|onjuist|onjuiste) (klant|account)?"
+    r"(nummer|nr)\b|\b(vertypt|verkeerd ingetypt|verkeerd getypt)\b")
+
+
+def corrects_account_number(text: str) -> bool:
+    """True for "sorry, wrong number", "oops that's the wrong account number", "verkeerd
+    klantnummer", "ik heb me vertypt": the account number just given was a mistake."""
+    return bool(_WRONG_NUMBER.search(plain_words(text)))

@@ -19,6 +19,7 @@ from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, end_form
                                 run_in_session)
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
+from bot.asides import corrects_account_number
 from bot.language import language_slot_update
 
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
@@ -246,8 +247,9 @@ async def check_second_factor(text: str, number: str | None, dispatcher: Collect
 class ActionPauseOrLeaveForm(Action):
     """A goodbye or a no while verification asks for a detail. "Wait", "hang on", "momentje"
     (and "why do you need that?") are read as those intents too: they are answered and keep
-    the form, which asks again; anything else ends it, and the rules go on with the goodbye
-    or the stop."""
+    the form, which asks again; so is "sorry, wrong number", after which the form asks for
+    the account number again. Anything else ends it, and the rules go on with the goodbye or
+    the stop."""
 
     def name(self) -> str:
         return "action_pause_or_leave_form"
@@ -256,6 +258,11 @@ class ActionPauseOrLeaveForm(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if answer_aside(dispatcher, tracker):
             return []
+        if tracker.get_slot("account_number") and corrects_account_number(latest_text(tracker)):
+            dispatcher.utter_message(response="utter_no_problem")
+            if next(tracker.get_latest_entity_values("account_number"), None):
+                return []  # "wrong number, it's 10000002": the new one is already taken
+            return [SlotSet("account_number", None), SlotSet("requested_slot", "account_number")]
         return end_form()
 
 

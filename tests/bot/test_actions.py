@@ -786,6 +786,23 @@ def test_no_to_anything_else_ends_the_conversation_instead_of_asking_again(said_
     assert responses(dispatcher) == [reply]
 
 
+@pytest.mark.parametrize("text, entities, events", [
+    ("sorry, wrong number", [], [{"event": "slot", "timestamp": None, "name": "account_number",
+                                  "value": None},
+                                 {"event": "slot", "timestamp": None, "name": "requested_slot",
+                                  "value": "account_number"}]),
+    ("wrong number, it's 10000002", [entity("account_number", "10000002")], []),  # taken already
+])
+def test_a_wrong_account_number_is_asked_again_instead_of_ending_verification(text, entities,
+                                                                              events):
+    track = tracker(slots={"account_number": "10000003"}, text=text, intent="deny")
+    track.latest_message["entities"] = entities
+    track.active_loop = {"name": "verify_form"}
+    dispatcher = CollectingDispatcher()
+    assert run(ActionPauseOrLeaveForm(), dispatcher, track) == events  # the form goes on
+    assert responses(dispatcher) == ["utter_no_problem"]
+
+
 def test_hang_on_read_as_yes_does_not_confirm_an_offer():
     offered = {"awaiting": "confirm", "offer": {"type": "handoff", "reason": "not_understood"}}
     dispatcher = CollectingDispatcher()

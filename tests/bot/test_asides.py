@@ -2,7 +2,7 @@
 question about the check from a bill question."""
 import pytest
 
-from bot.asides import asks_why_verification, is_closing, is_pause
+from bot.asides import asks_why_verification, corrects_account_number, is_closing, is_pause
 
 
 @pytest.mark.parametrize("text", [
@@ -66,3 +66,14 @@ def test_other_questions_are_not_about_the_check(text):
 ])
 def test_a_closing_in_a_thanks(text, closing):
     assert is_closing(text) is closing
+
+
+@pytest.mark.parametrize("text, correction", [
+    ("sorry wrong number", True), ("oops that's the wrong account number", True),
+    ("wacht, verkeerd nummer", True), ("verkeerd klantnummer", True), ("ik heb me vertypt", True),
+    ("I made a typo", True),
+    ("no", False), ("I don't have my number", False), ("wrong bill", False),
+    ("the amount is wrong", False),
+])
+def test_the_account_number_given_was_a_mistake(text, correction):
+    assert corrects_account_number(text) is correction

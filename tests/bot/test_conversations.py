@@ -360,6 +360,16 @@ def test_a_late_fee_said_to_be_wrong_is_looked_at_not_traced_as_a_payment(rasa_s
     assert "last payment" not in reply and "trace" not in reply, reply
 
 
+def test_a_wrong_account_number_can_be_corrected_without_starting_over(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "nl"})
+    chat.say("wat is mijn saldo")
+    chat.say("10000003")
+    reply = chat.say("wacht, verkeerd nummer")
+    assert "Geen probleem" in reply and "klantnummer?" in reply and "medewerker" not in reply, reply
+    reply = verify(chat, "10000002", "3511CD")
+    assert "Sanne de Vries" in reply and "€ 66,55" in reply, reply
+
+
 def test_a_greeting_with_the_account_number_goes_straight_to_the_check(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "en"})
     reply = chat.say("hi im eva 10000004")
