@@ -811,38 +811,40 @@ def test_hang_on_read_as_yes_does_not_confirm_an_offer():
     assert responses(dispatcher) == ["utter_take_your_time"]
 
 
+def answered_after_verification(action, question, intent, account, factor):
+    """Run `action` as resumed after verification: the question came before the factor."""
+    slots = {"verified": True, "verified_account": account, "language": "en"}
+    events = [{"event": "user", "text": question, "parse_data": {"intent": {"name": intent}}},
+              {"event": "user", "text": factor, "parse_data": {"intent": {"name": "inform"}}}]
+    dispatcher = CollectingDispatcher()
+    result = run(action, dispatcher, tracker("resumed", slots, text=factor, events=events))
+    return dispatcher, with_slots({}, result)
+
+
 @pytest.mark.parametrize("action, intent", [
     (ActionShowBalance(), "ask_balance"), (ActionShowDueDate(), "ask_due_date"),
     (ActionExplainBill(), "explain_bill"), (ActionSendPaymentLink(), "pay_bill"),
 ])
 def test_i_already_paid_gets_what_payment_arrived_whatever_it_was_read_as(own_database, action,
                                                                           intent):
-    claim = "I paid last week but it still says I owe"
-    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
-    # resumed after verification: the latest message is the postcode
-    events = [{"event": "user", "text": claim, "parse_data": {"intent": {"name": intent}}},
-              {"event": "user", "text": "3511CD", "parse_data": {"intent": {"name": "inform"}}}]
-    dispatcher = CollectingDispatcher()
-    result = run(action, dispatcher, tracker("claim", slots, text="3511CD", events=events))
+    dispatcher, slots = answered_after_verification(
+        action, "I paid last week but it still says I owe", intent, "10000002", "3511CD")
     assert responses(dispatcher) == ["utter_payment_not_seen", "utter_transfer_takes_time",
                                      "utter_balance_due", "utter_payment_trace", "utter_offer_person"]
     assert dispatcher.messages[0]["amount"].startswith("€") and "/pay/" not in str(dispatcher.messages)
-    assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "payment_not_found"}
+    assert slots["offer"] == {"type": "handoff", "reason": "payment_not_found"}
 
 
 @pytest.mark.parametrize("action, intent", [
     (ActionExplainBill(), "explain_bill"), (ActionShowDueDate(), "ask_due_date"),
 ])
 def test_a_disputed_late_fee_gets_the_waiver_not_the_payment_check(own_database, action, intent):
-    dispute = "I was charged a late fee but I paid before the due date"
-    slots = {"verified": True, "verified_account": "10000001", "language": "en"}
-    events = [{"event": "user", "text": dispute, "parse_data": {"intent": {"name": intent}}},
-              {"event": "user", "text": "12-04-1985", "parse_data": {"intent": {"name": "inform"}}}]
-    dispatcher = CollectingDispatcher()
-    result = run(action, dispatcher, tracker("fee", slots, text="12-04-1985", events=events))
+    dispatcher, slots = answered_after_verification(
+        action, "I was charged a late fee but I paid before the due date", intent, "10000001",
+        "12-04-1985")
     assert responses(dispatcher) == ["utter_apologise", "utter_offer_late_fee_waiver"]
     assert dispatcher.messages[1]["amount"] == "€5.00"  # Jane's late fee
-    offer = with_slots({}, result)["offer"]
+    offer = slots["offer"]
     assert (offer["kind"], offer["reason"]) == ("late_fee_waiver", "late_fee_dispute")
 
 
@@ -860,16 +862,12 @@ def test_a_disputed_late_fee_not_on_the_latest_bill_goes_to_a_person(own_databas
     (ActionCheckPayment(), "ik heb met mijn creditcard betaald"),
 ])
 def test_a_missing_ideal_or_card_payment_is_not_told_to_wait_two_days(own_database, action, claim):
-    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
     intent = "ask_balance" if isinstance(action, ActionShowBalance) else "nlu_fallback"
-    events = [{"event": "user", "text": claim, "parse_data": {"intent": {"name": intent}}},
-              {"event": "user", "text": "3511CD", "parse_data": {"intent": {"name": "inform"}}}]
-    dispatcher = CollectingDispatcher()
-    result = run(action, dispatcher, tracker("instant", slots, text="3511CD", events=events))
+    dispatcher, slots = answered_after_verification(action, claim, intent, "10000002", "3511CD")
     assert responses(dispatcher) == ["utter_payment_not_seen", "utter_instant_payment_missing",
                                      "utter_balance_due", "utter_payment_trace_now",
                                      "utter_offer_person"]
-    assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "payment_not_found"}
+    assert slots["offer"] == {"type": "handoff", "reason": "payment_not_found"}
 
 
 def test_a_payment_that_arrived_is_confirmed_with_the_balance_after_it(own_database):
