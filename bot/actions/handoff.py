@@ -28,10 +28,12 @@ CONTEXT_INTENTS = {"ask_balance", "ask_due_date", "explain_bill", "pay_bill", "p
 SHOWN_SLOTS = ("language", "channel", "target_plan", "churn_risk", "pending_request", "awaiting")
 # Flags raise the queue priority: the service weighs them with the waiting time.
 FLAG_INTENTS = {"cancel_service": "cancel_threat", "complain": "complaint"}
-# Reasons the agent must see at a glance. A bereavement or a move abroad is a cancellation
-# to close with care, not a cancel threat to talk round, so it replaces that flag.
+# Reasons the agent must see at a glance.
 REASON_FLAGS = {"cancel_bereavement": "bereavement", "cancel_moving_abroad": "moving_abroad",
                 "payment_not_found": "payment_missing", "late_fee_dispute": "complaint"}
+# A bereavement or a move abroad is a cancellation to close with care, not a cancel threat
+# to talk round: no "cancel_threat" flag (the console would tick it for a retention offer).
+CANCELLED_FOR_GOOD = {"cancel_bereavement", "cancel_moving_abroad"}
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
@@ -65,8 +67,10 @@ def conversation_facts(tracker: Tracker) -> tuple[list[str], list[str], list[dic
 def build_packet(tracker: Tracker, context: Context, session: Session | None, reason: str) -> dict:
     intents, actions, offers = conversation_facts(tracker)
     flags = {FLAG_INTENTS[i] for i in intents if i in FLAG_INTENTS}
+    if reason in CANCELLED_FOR_GOOD:
+        flags.discard("cancel_threat")
     if reason in REASON_FLAGS:
-        flags = (flags - {"cancel_threat"}) | {REASON_FLAGS[reason]}
+        flags.add(REASON_FLAGS[reason])
     if tracker.get_slot("verification_locked"):
         flags.add("verification_failed")
     packet: dict[str, Any] = {

@@ -656,11 +656,14 @@ def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
     ({"type": "handoff", "reason": "cancel_bereavement"}, "cancel_bereavement", ["bereavement"]),
     ({"type": "handoff", "reason": "cancel_moving_abroad"}, "cancel_moving_abroad",
      ["moving_abroad"]),
+    # a threat to leave over a payment not found stays a threat
+    ({"type": "handoff", "reason": "payment_not_found"}, "payment_not_found",
+     ["cancel_threat", "payment_missing"]),
 ])
 def test_asking_for_a_person_while_one_is_offered_keeps_the_offer_reason(offer, reason, flags):
     """A widow asking for a person is flagged as a bereavement, not as a cancel threat that
     the agent should talk round (the console ticks "customer threatens to leave" from it)."""
-    said = {"event": "user", "text": "my husband passed away, please cancel his contract",
+    said = {"event": "user", "text": "please cancel the contract",
             "parse_data": {"intent": {"name": "cancel_service"}}, "timestamp": 1}
     slots = {"language": "en", "awaiting": "confirm" if offer else None, "offer": offer}
     dispatcher = CollectingDispatcher()
