@@ -23,7 +23,10 @@ _PAUSE = (
     r"wacht|wacht even|wacht eens|wacht ff|wacht effe|wachten|moment|momentje|momentjes|"
     r"(een )?ogenblik|(een )?ogenblikje|(een )?seconde|(een )?secondje|(een )?minuutje|"
     r"geef me (even )?(een )?(moment|momentje|minuutje|seconde|secondje)|"
-    r"even geduld|(even|ff|effe) (zoeken|kijken|pakken|opzoeken|checken|nakijken))"
+    r"even geduld|(even|ff|effe) (zoeken|kijken|pakken|opzoeken|checken|nakijken)|"
+    # thinking it over: "let me think", "hmm", "even denken"
+    r"let me think|let me see|lemme think|thinking|hmm+|h+mm+|uhm+|umm+|ehm+|"
+    r"(even|ff|effe) (denken|nadenken)|ik denk even na|ik moet even nadenken)"
 )
 # What the customer goes to do: "let me find it", "I'll grab my bill", "ik zoek het even op";
 # only with words that point at a detail ("I'm looking for a cheaper plan" is no pause).

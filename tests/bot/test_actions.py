@@ -758,6 +758,14 @@ def test_a_pause_leaves_an_offer_open_and_says_no_goodbye():
         assert responses(dispatcher) == ["utter_take_your_time"]
 
 
+def test_hmm_during_verification_is_thinking_not_out_of_scope():
+    track = tracker(text="hmm", intent="out_of_scope")
+    track.active_loop = {"name": "verify_form"}
+    dispatcher = CollectingDispatcher()
+    run(ActionOutOfScope(), dispatcher, track)
+    assert responses(dispatcher) == ["utter_take_your_time"]  # was "Sorry, I can't help"
+
+
 def test_asking_why_the_details_are_needed_is_answered_during_verification_only():
     question = "why do you need my date of birth"  # read as ask_due_date (0.71)
     dispatcher = CollectingDispatcher()

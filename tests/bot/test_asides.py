@@ -14,6 +14,7 @@ from bot.asides import asks_why_verification, corrects_account_number, is_closin
     "even zoeken", "ff kijken", "een ogenblikje", "even geduld aub", "ik pak mijn factuur erbij",
     "ik zoek het even op", "ik ga het even opzoeken", "ik ben even aan het zoeken",
     "Wacht, ik pak mijn pas",
+    "hmm", "hmmm let me think", "uhm, let me see", "even denken", "ik denk even na",
 ])
 def test_pauses(text):
     assert is_pause(text)
@@ -29,6 +30,9 @@ def test_pauses(text):
     # looking for something other than a detail
     "i'm looking for a cheaper plan", "ik zoek een goedkoper abonnement",
     "I'm checking out other providers", "i will pay later",
+    # confusion or a thought with content is no pause
+    "huh", "hmm that's expensive", "let me think about switching to basic",
+    "ik denk dat mijn rekening te hoog is",
 ])
 def test_not_pauses(text):
     assert not is_pause(text)
