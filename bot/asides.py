@@ -25,7 +25,7 @@ _PAUSE = (
     r"geef me (even )?(een )?(moment|momentje|minuutje|seconde|secondje)|"
     r"even geduld|(even|ff|effe) (zoeken|kijken|pakken|opzoeken|checken|nakijken)|"
     # thinking it over: "let me think", "hmm", "even denken"
-    r"let me think|let me see|lemme think|thinking|hmm+|h+mm+|uhm+|umm+|ehm+|"
+    r"let me think|let me see|lemme think|thinking|h+m{2,}|uhm+|umm+|ehm+|"
     r"(even|ff|effe) (denken|nadenken)|ik denk even na|ik moet even nadenken)"
 )
 # What the customer goes to do: "let me find it", "I'll grab my bill", "ik zoek het even op";

@@ -22,7 +22,7 @@ from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, last_bot
                                 latest_text, open_offer, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
-from bot.actions.plans import offer_plan_change, say_plan
+from bot.actions.plans import offer_plan_change, tell_plan
 from bot.actions.verification import check_details_sent_unasked
 from bot.asides import is_closing, is_pause
 from bot.language import requested_language
@@ -262,8 +262,7 @@ class ActionHandleInform(Action):
         if not context.verified or awaiting not in ("plan_choice", "arrangement_choice"):
             plan = next(tracker.get_latest_entity_values("plan"), None)
             if plan:
-                return await run_in_session(
-                    dispatcher, lambda d, t, c, s: say_plan(d, c, s, str(plan)), tracker, context)
+                return await tell_plan(dispatcher, tracker, context, str(plan))
             dispatcher.utter_message(response="utter_what_can_i_do")
             return []
         if awaiting == "plan_choice":
@@ -343,8 +342,7 @@ class ActionClarify(Action):
         likeliest = next((r["name"] for r in ranking if r.get("name") != "nlu_fallback"), None)
         if plan and likeliest in ("ask_plans", "inform"):
             # "en plus?" torn between asking about a plan and naming one: either way, its price
-            return await run_in_session(
-                dispatcher, lambda d, t, c, s: say_plan(d, c, s, str(plan)), tracker, context)
+            return await tell_plan(dispatcher, tracker, context, str(plan))
         if second_in_a_row:
             dispatcher.utter_message(response="utter_fallback_offer_person")
             return [SlotSet("awaiting", "confirm"),

@@ -54,6 +54,13 @@ def say_plan(dispatcher: CollectingDispatcher, context: Context, session: Sessio
     return []
 
 
+async def tell_plan(dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+                    code: str) -> list[EventType]:
+    """`say_plan` in a unit of work of its own, for the actions that are no account action."""
+    return await run_in_session(dispatcher, lambda d, t, c, s: say_plan(d, c, s, code),
+                                tracker, context)
+
+
 def say_comparison(dispatcher: CollectingDispatcher, context: Context,
                    comparison: PlanComparison) -> None:
     """What the other plan would save or cost the customer a year, on their own usage."""
@@ -93,8 +100,7 @@ class ActionListPlans(Action):
 
         named = next(tracker.get_latest_entity_values("plan"), None)
         if named:  # "what does Premium cost?": that plan, not the whole list
-            return await run_in_session(
-                dispatcher, lambda d, t, c, s: say_plan(d, c, s, str(named)), tracker, context)
+            return await tell_plan(dispatcher, tracker, context, str(named))
 
         def handle(dispatcher, tracker, context, session):
             lines = "\n".join(plan_line(context, plan) for plan in list_plans(session))
