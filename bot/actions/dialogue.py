@@ -22,11 +22,12 @@ from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, last_bot
                                 latest_text, open_offer, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
-from bot.actions.plans import offer_plan_change, tell_plan
+from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked
 from bot.asides import is_closing, is_pause
 from bot.language import requested_language
 from bot.payment_claims import says_already_paid
+from bot.plan_names import unknown_plan_name
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 ASKS_ANYTHING_ELSE = {"utter_anything_else", "utter_you_are_welcome", "utter_person_not_now",
@@ -131,6 +132,8 @@ def ask_open_choice_again(dispatcher: CollectingDispatcher, tracker: Tracker) ->
     """A question the bot asked (which plan, which arrangement) answered with something that
     is no choice: ask it again instead of dropping it."""
     response = CHOICE_UNCLEAR.get(tracker.get_slot("awaiting"))
+    if response == "utter_plan_choice_unclear":  # "gold": none of ours, then the question
+        say_unknown_plan(dispatcher, latest_text(tracker))
     if response:
         dispatcher.utter_message(response=response)
     return response is not None
@@ -166,6 +169,10 @@ class ActionOutOfScope(Action):
         answered = answer_without_intent(dispatcher, tracker)
         if answered is not None:
             return answered
+        if tracker.get_slot("awaiting") == "plan_choice" and \
+                unknown_plan_name(latest_text(tracker)):  # "platinum" for "which plan?"
+            ask_open_choice_again(dispatcher, tracker)
+            return []
         if not confirm_language_request(dispatcher, tracker):
             dispatcher.utter_message(response="utter_out_of_scope")
         if open_offer(tracker):

@@ -11,9 +11,12 @@ from billing_core.plans.service import (
     PlanComparison, PlanOption, compare_plan, current_subscription, list_plans,
     preview_plan_change, recommend_plan, scheduled_plan_change,
 )
-from bot.actions.common import AccountAction, Context, answers, new_idempotency_key, run_in_session
+from bot.actions.common import (AccountAction, Context, answers, asked_text, latest_text,
+                                new_idempotency_key, run_in_session)
+from bot.plan_names import unknown_plan_name
 
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
+COST_FOR_ME = {"en": "What would {plan} cost me?", "nl": "Wat kost {plan} mij?"}
 
 
 def plan_facts(context: Context, plan: PlanOption) -> tuple[str, str]:
@@ -51,6 +54,12 @@ def say_plan(dispatcher: CollectingDispatcher, context: Context, session: Sessio
     dispatcher.utter_message(response="utter_plan_price", plan=plan.name, price=price, data=data)
     if comparison:
         say_comparison(dispatcher, context, comparison)
+    elif not context.verified and plan.included_gb is not None:
+        # "how much would I save with Basic?" depends on their data use: offer to work it out
+        title = COST_FOR_ME[context.language].format(plan=plan.name)
+        dispatcher.utter_message(
+            response="utter_plan_cost_for_you", plan=plan.name,
+            buttons=[{"title": title, "payload": f'/change_plan{{"plan": "{plan.code}"}}'}])
     return []
 
 
@@ -59,6 +68,14 @@ async def tell_plan(dispatcher: CollectingDispatcher, tracker: Tracker, context:
     """`say_plan` in a unit of work of its own, for the actions that are no account action."""
     return await run_in_session(dispatcher, lambda d, t, c, s: say_plan(d, c, s, code),
                                 tracker, context)
+
+
+def say_unknown_plan(dispatcher: CollectingDispatcher, text: str) -> bool:
+    """"The Gold plan": say we have no plan by that name; the caller goes on with ours."""
+    name = unknown_plan_name(text)
+    if name:
+        dispatcher.utter_message(response="utter_plan_not_offered", name=name)
+    return name is not None
 
 
 def say_comparison(dispatcher: CollectingDispatcher, context: Context,
@@ -103,6 +120,7 @@ class ActionListPlans(Action):
             return await tell_plan(dispatcher, tracker, context, str(named))
 
         def handle(dispatcher, tracker, context, session):
+            say_unknown_plan(dispatcher, latest_text(tracker))
             lines = "\n".join(plan_line(context, plan) for plan in list_plans(session))
             dispatcher.utter_message(response="utter_plans", plans=lines)
             if context.verified and context.account_number:
@@ -119,16 +137,17 @@ def other_plan_buttons(session: Session, current_code: str) -> list[dict]:
             for plan in list_plans(session) if plan.code != current_code]
 
 
-def warn_if_downgrade_costs_more(dispatcher: CollectingDispatcher, context: Context,
-                                 session: Session, plan_code: str) -> None:
-    """A smaller plan is no saving when the customer uses more data than it includes: the
-    extra data would cost more than the plan they have, so they hear it before saying yes."""
+def say_what_change_costs_them(dispatcher: CollectingDispatcher, context: Context,
+                               session: Session, plan_code: str, *, downgrade: bool) -> None:
+    """Before the yes: what the new plan would save the customer a year on their own data
+    use, or, for a smaller plan, what it would cost them more (the extra data can cost more
+    than the plan they have). A bigger plan's higher price is in the preview already."""
     try:
         comparison = compare_plan(session, account_number=context.account_number,
                                   plan_code=plan_code, today=context.today)
     except NotFound:  # no usage yet to price it on
         return
-    if comparison.yearly_saving_minor < 0:
+    if comparison.yearly_saving_minor > 0 or (downgrade and comparison.yearly_saving_minor < 0):
         say_comparison(dispatcher, context, comparison)
 
 
@@ -150,13 +169,14 @@ def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, sessio
                                  buttons=other_plan_buttons(session, plan_code))
         return events + [SlotSet("awaiting", "plan_choice")]
     new_price = context.money(preview.to_plan.monthly_price_incl_vat_minor, preview.currency)
+    say_what_change_costs_them(dispatcher, context, session, preview.to_plan.code,
+                               downgrade=preview.direction != "upgrade")
     if preview.direction == "upgrade":
         dispatcher.utter_message(
             response="utter_plan_preview_upgrade", from_plan=preview.from_plan.name,
             to_plan=preview.to_plan.name, new_price=new_price, days=preview.days_remaining,
             proration=context.money(preview.proration_incl_vat_minor, preview.currency))
     else:
-        warn_if_downgrade_costs_more(dispatcher, context, session, preview.to_plan.code)
         dispatcher.utter_message(
             response="utter_plan_preview_downgrade", from_plan=preview.from_plan.name,
             to_plan=preview.to_plan.name, new_price=new_price,
@@ -175,6 +195,7 @@ class ActionChangePlan(AccountAction):
             return offer_plan_change(dispatcher, context, session, target)
         current = current_subscription(session, account_number=context.account_number,
                                        today=context.today).plan
+        say_unknown_plan(dispatcher, asked_text(tracker, self.intent))
         dispatcher.utter_message(response="utter_ask_target_plan", plan=current.name,
                                  buttons=other_plan_buttons(session, current.code))
         say_recommendation(dispatcher, context, session)

@@ -265,8 +265,15 @@ def test_a_greeting_with_the_account_number_starts_verification_instead_of_the_m
 
 
 @pytest.mark.parametrize("value, replies", [
+    # before verification: what it would cost them needs their data use, so the way there
     ("basic", [{"response": "utter_plan_price", "plan": "Basic", "price": "€24.20",
-                "data": "5 GB"}]),
+                "data": "5 GB"},
+               {"response": "utter_plan_cost_for_you", "plan": "Basic",
+                "buttons": [{"title": "What would Basic cost me?",
+                             "payload": '/change_plan{"plan": "basic"}'}]}]),
+    # unlimited data costs everyone the same
+    ("premium", [{"response": "utter_plan_price", "plan": "Premium", "price": "€90.75",
+                  "data": "unlimited data"}]),
     ("gold", [{"response": "utter_what_can_i_do"}]),  # no such plan
     (None, [{"response": "utter_what_can_i_do"}]),
 ])
@@ -343,6 +350,32 @@ def test_a_plan_asked_about_by_name_gets_its_price_not_the_list():
     assert (dispatcher.messages[0]["plan"], dispatcher.messages[0]["price"]) == ("Premium", "€ 90,75")
 
 
+@pytest.mark.parametrize("action, slots, text, intent, said, name", [
+    # asked for before or after verification: none of ours, then which one (and advice)
+    (ActionChangePlan(), {"verified": True, "verified_account": "10000002"},
+     "I want the Gold plan", "change_plan",
+     ["utter_plan_not_offered", "utter_ask_target_plan", "utter_plan_recommendation"], "Gold"),
+    # asked about: none of ours, then our plans
+    (ActionListPlans(), {}, "heeft u een gezinsabonnement?", "ask_plans",
+     ["utter_plan_not_offered", "utter_plans", "utter_plans_advice"], "Gezin"),
+    # the answer to "which plan?", however it was read: none of ours, then the question again
+    (ActionOutOfScope(), {"verified": True, "verified_account": "10000002",
+                          "awaiting": "plan_choice"}, "gold", "out_of_scope",
+     ["utter_plan_not_offered", "utter_plan_choice_unclear"], "Gold"),
+    (ActionClarify(), {"verified": True, "verified_account": "10000002",
+                       "awaiting": "plan_choice"}, "the platinum one please", "nlu_fallback",
+     ["utter_plan_not_offered", "utter_plan_choice_unclear"], "Platinum"),
+    # with no plan question open, a word such as "gold" is just out of scope
+    (ActionOutOfScope(), {}, "gold", "out_of_scope", ["utter_out_of_scope"], None),
+])
+def test_a_plan_we_do_not_sell_is_said_to_be_none_of_ours(action, slots, text, intent, said,
+                                                           name):
+    dispatcher = CollectingDispatcher()
+    run(action, dispatcher, tracker(slots={"language": "en", **slots}, text=text, intent=intent))
+    assert responses(dispatcher) == said
+    assert dispatcher.messages[0].get("name") == name
+
+
 @pytest.mark.parametrize("plan, said, amount", [
     ("basic", ["utter_plan_price", "utter_plan_recommendation"], ("saving", "€508.20")),
     ("premium", ["utter_plan_price", "utter_plan_costs_more"], ("extra", "€290.40")),
@@ -361,8 +394,8 @@ def test_a_verified_customer_asking_about_a_plan_hears_what_it_would_cost_them(
 
 
 @pytest.mark.parametrize("runner_up, said", [
-    ("ask_plans", "utter_plan_price"),
-    ("complain", "utter_clarify"),  # a plan named in something else not understood: buttons
+    ("ask_plans", ["utter_plan_price", "utter_plan_cost_for_you"]),
+    ("complain", ["utter_clarify"]),  # a plan named in something else not understood: buttons
 ])
 def test_a_plan_name_the_model_is_unsure_about_still_gets_its_price(runner_up, said):
     # "en plus?" after the plan list: ask_plans 0.50 against inform 0.42 falls back
@@ -373,24 +406,28 @@ def test_a_plan_name_the_model_is_unsure_about_still_gets_its_price(runner_up, s
     unsure.latest_message["entities"] = [entity("plan", "plus")]
     dispatcher = CollectingDispatcher()
     run(ActionClarify(), dispatcher, unsure)
-    assert responses(dispatcher) == [said]
+    assert responses(dispatcher) == said
 
 
-@pytest.mark.parametrize("account, said", [
+@pytest.mark.parametrize("account, plan, said, figure", [
     # Eva uses ~30 GB: Basic's 5 GB plus extra data would cost her more than Plus
-    ("10000004", ["utter_plan_costs_more", "utter_plan_preview_downgrade"]),
-    # Sanne uses 2-3 GB: Basic is a saving, nothing to warn about
-    ("10000002", ["utter_plan_preview_downgrade"]),
+    ("10000004", "basic", ["utter_plan_costs_more", "utter_plan_preview_downgrade"],
+     ("extra", "€246.84")),
+    # Sanne uses 2-3 GB: Basic saves her money, and she hears how much
+    ("10000002", "basic", ["utter_plan_recommendation", "utter_plan_preview_downgrade"],
+     ("saving", "€508.20")),
+    # a bigger plan costing more is in the preview's price already
+    ("10000004", "premium", ["utter_plan_preview_upgrade"], ("new_price", "€90.75")),
 ])
-def test_a_downgrade_that_would_cost_more_on_the_customers_usage_is_said_before_the_yes(
-        own_database, account, said):
+def test_what_a_plan_change_would_save_or_cost_the_customer_is_said_before_the_yes(
+        own_database, account, plan, said, figure):
     slots = {"verified": True, "verified_account": account, "language": "en",
-             "target_plan": "basic"}
+             "target_plan": plan}
     dispatcher = CollectingDispatcher()
     events = run(ActionChangePlan(), dispatcher, tracker(slots=slots, intent="change_plan"))
     assert responses(dispatcher) == said
-    if len(said) == 2:
-        assert dispatcher.messages[0]["extra"] == "€246.84" and dispatcher.messages[0]["current"] == "Plus"
+    key, value = figure
+    assert dispatcher.messages[0][key] == value
     assert with_slots({}, events)["awaiting"] == "confirm"  # the customer still decides
 
 

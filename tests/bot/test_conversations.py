@@ -60,6 +60,7 @@ def test_sanne_downgrades_to_basic_in_dutch_after_a_preview(rasa_server, databas
     assert "Sanne de Vries" in reply and "Basic" in reply and "per jaar" in reply
     reply = chat.say("basis")
     assert "Overstappen van Plus naar Basic" in reply and "€ 24,20" in reply
+    assert "bespaart u met Basic ongeveer € 508,20 per jaar" in reply, reply  # before the yes
     with database.connect() as connection:
         assert connection.scalar(text("select count(*) from plan_changes pc join accounts a "
                                       "on a.id = pc.account_id where a.account_number='10000002'")) == 0
@@ -412,6 +413,33 @@ def test_eva_asking_for_a_plan_too_small_for_her_hears_it_would_cost_more(rasa_s
     with database.connect() as connection:
         assert connection.scalar(text("select count(*) from plan_changes pc join accounts a "
                                       "on a.id = pc.account_id where a.account_number='10000004'")) == 0
+
+
+def test_what_a_plan_would_cost_her_is_worked_out_after_verification(rasa_server, database):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    reply = chat.say("what would basic cost me")
+    assert "Basic costs €24.20 a month" in reply and "more than" not in reply, reply
+    button = next(b for r in chat.replies for b in r.get("buttons", []))
+    assert button == {"title": "What would Basic cost me?",
+                      "payload": '/change_plan{"plan": "basic"}'}
+    assert "account number" in chat.say(button["payload"])
+    reply = verify(chat, "10000004", "21-07-2001")
+    assert "€246.84 a year more than Plus" in reply and "Shall I make the change?" in reply, reply
+    chat.say("no thanks")
+    with database.connect() as connection:
+        assert connection.scalar(text("select count(*) from plan_changes pc join accounts a "
+                                      "on a.id = pc.account_id where a.account_number='10000004'")) == 0
+
+
+def test_a_plan_we_do_not_sell_is_named_as_none_of_ours(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("I want the Gold plan")
+    reply = verify(chat, "10000004", "21-07-2001")
+    assert "We don't have a plan called Gold" in reply, reply
+    assert "Which plan would you like to switch to?" in reply, reply
+    reply = chat.say("platinum")
+    assert "We don't have a plan called Platinum" in reply and "Please write its name" in reply
+    assert "Shall I make the change?" in chat.say("premium")
 
 
 def test_a_plan_question_answered_without_a_plan_is_asked_again(rasa_server):
