@@ -1,7 +1,7 @@
 """Messages that answer nothing but say something about the conversation itself, in English
 or Dutch: a moment ("wait, let me find it"), a closing in a thanks ("thanks, that's all")
 and, while verification asks for a detail, why it is needed or that the account number
-given was the wrong one.
+given was the wrong one; and disagreeing with what the bot just said ("no, that's wrong").
 
 The intent contract has no intents for these, and the classifier reads them as goodbye, no,
 a bill question, an unclear answer or a bare value; the actions that answer those intents
@@ -108,3 +108,18 @@ def corrects_account_number(text: str) -> bool:
     """True for "sorry, wrong number", "oops that's the wrong account number", "verkeerd
     klantnummer", "ik heb me vertypt": the account number just given was a mistake."""
     return bool(_WRONG_NUMBER.search(plain_words(text)))
+
+
+_DISAGREEING = re.compile(
+    r"\b(wrong|not right|isn't right|isnt right|can't be right|cant be right|incorrect|"
+    r"not correct|isn't correct|don't agree|dont agree|disagree|makes no sense|"
+    r"doesn't make sense|doesnt make sense|not good enough|doesn't help|doesnt help|"
+    r"not what i asked|nonsense|klopt niet|klopt geen|klopt helemaal niet|klopt niks|"
+    r"klopt niets|niet juist|onjuist|fout|niet mee eens|oneens|slaat nergens op|"
+    r"heb ik niks aan|heb ik niets aan|helpt niet|niet goed genoeg|onzin)\b")
+
+
+def disagrees(text: str) -> bool:
+    """True for "no, that's wrong", "that can't be right", "nee, dat klopt niet": the
+    customer disputes what the bot just said. A bare "no" or "no thanks" is no dispute."""
+    return bool(_DISAGREEING.search(plain_words(text)))

@@ -24,7 +24,7 @@ from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked
-from bot.asides import is_closing, is_pause
+from bot.asides import disagrees, is_closing, is_pause
 from bot.language import requested_language
 from bot.payment_claims import says_already_paid
 from bot.plan_names import unknown_plan_name
@@ -32,6 +32,10 @@ from bot.plan_names import unknown_plan_name
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 ASKS_ANYTHING_ELSE = {"utter_anything_else", "utter_you_are_welcome", "utter_person_not_now",
                       "utter_ok_not_doing_it"}
+# What the bot says about the account (balance, due date, why the bill changed), which a
+# customer can dispute ("no, that's not right").
+ACCOUNT_FACTS = ("utter_balance_", "utter_due_date", "utter_bill_", "utter_reason_",
+                 "utter_arrangement_in_place")
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
 CONFIRM_CONFIDENCE = 0.8
 
@@ -190,8 +194,14 @@ class ActionDecline(Action):
             return []
         context = Context.of(tracker)
         offer = open_offer(tracker)
-        if not offer:  # "no" to "anything else?" ends the conversation instead of asking again
-            asked = last_bot_response(tracker) in ASKS_ANYTHING_ELSE
+        if not offer:
+            said = last_bot_response(tracker) or ""
+            if said.startswith(ACCOUNT_FACTS) and disagrees(latest_text(tracker)):
+                # "no, that's wrong" after the balance or the bill explained: a person looks
+                dispatcher.utter_message(response="utter_sorry_not_right")
+                return offer_person(dispatcher, "disputes_account_facts")
+            # "no" to "anything else?" ends the conversation instead of asking again
+            asked = said in ASKS_ANYTHING_ELSE
             dispatcher.utter_message(response="utter_goodbye" if asked else "utter_anything_else")
             return CLEARED
         if offer["type"] == "handoff":  # the way to a person stays open

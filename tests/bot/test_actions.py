@@ -711,6 +711,7 @@ def test_asking_for_a_person_while_one_is_offered_keeps_the_offer_reason(offer, 
 
 @pytest.mark.parametrize("reason, flag", [
     ("payment_not_found", "payment_missing"), ("late_fee_dispute", "complaint"),
+    ("disputes_account_facts", "complaint"),
 ])
 def test_a_missing_payment_or_a_disputed_fee_is_flagged_for_the_agent(reason, flag):
     offered = {"language": "en", "awaiting": "confirm", "offer": {"type": "handoff", "reason": reason}}
@@ -832,6 +833,23 @@ def test_no_to_anything_else_ends_the_conversation_instead_of_asking_again(said_
     dispatcher = CollectingDispatcher()
     run(ActionDecline(), dispatcher, tracker(text="nee", intent="deny", events=events))
     assert responses(dispatcher) == [reply]
+
+
+@pytest.mark.parametrize("said_last, text, replies", [
+    ("utter_reason_tax_change", "no that's wrong", ["utter_sorry_not_right", "utter_offer_person"]),
+    ("utter_balance_due", "nee, dat klopt niet", ["utter_sorry_not_right", "utter_offer_person"]),
+    ("utter_balance_due", "no thanks", ["utter_anything_else"]),  # no dispute: ask
+    ("utter_anything_else", "no that's wrong", ["utter_goodbye"]),  # nothing said to dispute
+])
+def test_disputing_what_the_bot_said_about_the_account_offers_a_person(said_last, text, replies):
+    events = [{"event": "bot", "text": "...", "metadata": {"utter_action": said_last}},
+              {"event": "user", "text": text, "parse_data": {"intent": {"name": "deny"}}}]
+    dispatcher = CollectingDispatcher()
+    result = run(ActionDecline(), dispatcher, tracker(text=text, intent="deny", events=events))
+    assert responses(dispatcher) == replies
+    offer = with_slots({}, result).get("offer")
+    assert offer == ({"type": "handoff", "reason": "disputes_account_facts"}
+                     if len(replies) == 2 else None)
 
 
 @pytest.mark.parametrize("text, entities, events", [

@@ -2,7 +2,8 @@
 question about the check from a bill question."""
 import pytest
 
-from bot.asides import asks_why_verification, corrects_account_number, is_closing, is_pause
+from bot.asides import (asks_why_verification, corrects_account_number, disagrees, is_closing,
+                        is_pause)
 
 
 @pytest.mark.parametrize("text", [
@@ -81,3 +82,14 @@ def test_a_closing_in_a_thanks(text, closing):
 ])
 def test_the_account_number_given_was_a_mistake(text, correction):
     assert corrects_account_number(text) is correction
+
+
+@pytest.mark.parametrize("text, disputed", [
+    ("no that's wrong", True), ("that can't be right", True), ("no, that's not good enough", True),
+    ("I don't agree", True), ("that makes no sense", True), ("nee, dat klopt niet", True),
+    ("dat klopt helemaal niet", True), ("daar heb ik niks aan", True), ("dat is onzin", True),
+    ("no", False), ("no thanks", False), ("nope, that's all", False), ("no i'm good", False),
+    ("nee hoor", False), ("nee dank je", False), ("no that's it", False),
+])
+def test_disagreeing_with_what_was_said(text, disputed):
+    assert disagrees(text) is disputed

@@ -361,6 +361,17 @@ def test_a_late_fee_said_to_be_wrong_is_looked_at_not_traced_as_a_payment(rasa_s
     assert "last payment" not in reply and "trace" not in reply, reply
 
 
+def test_a_customer_disputing_the_balance_is_offered_a_person(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "nl"})
+    chat.say("wat is mijn saldo")
+    assert "€ 66,55" in verify(chat, "10000002", "3511CD")
+    reply = chat.say("nee, dat klopt niet")
+    assert "Het spijt me dat dit voor u niet klopt" in reply and "medewerker" in reply, reply
+    chat.say("ja graag")
+    packet = next(c["handoff"] for c in chat.custom() if "handoff" in c)
+    assert (packet["reason"], packet["flags"]) == ("disputes_account_facts", ["complaint"])
+
+
 def test_a_wrong_account_number_can_be_corrected_without_starting_over(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "nl"})
     chat.say("wat is mijn saldo")
