@@ -1,4 +1,5 @@
-"""'I already paid': a customer saying a payment was made, in English or Dutch.
+"""'I already paid': a customer saying a payment was made, in English or Dutch; or that
+something was charged twice.
 
 Asked as a balance, due date, bill or payment question (the classifier spreads these over
 all four), it needs what payment arrived, not the balance alone or a payment link. "I paid on
@@ -54,3 +55,29 @@ def disputes_late_fee(text: str) -> bool:
     customer says is wrong, not a question about what it is ("why is there a late fee?")."""
     cleaned = plain_words(text)
     return bool(_LATE_FEE.search(cleaned)) and bool(_DISPUTED.search(cleaned))
+
+
+_TWICE = r"(twice|two times|2 times|double|two bills|2 bills)"
+_DOUBLE_CHARGE = re.compile(
+    rf"\b(charged|charge|billed|debited|debit|taken|take|took|paid|pay|invoiced|"
+    rf"collected)( (me|us|it|this|that|my money|the money|my account|the bill|the amount))?"
+    rf"( \w+)? {_TWICE}\b|"
+    r"\bdouble (charged|charge|charges|billed|billing|debit|debits|debited|payment|payments)\b|"
+    r"\b(two|2) (debits|charges|payments|direct debits|bills|invoices)\b|"
+    r"\b(got|received|have|had|sent me) (two|2) (bills|invoices)\b|"
+    r"\b(twee keer|2 keer|2x|dubbel) (\w+ ){0,3}(afgeschreven|betaald|gefactureerd|"
+    r"geincasseerd|geïncasseerd|in rekening gebracht|afgeboekt|gerekend|gefactureerd)\b|"
+    r"\bdubbele (afschrijving|afschrijvingen|betaling|incasso|factuur|facturen)\b|"
+    r"\btwee (afschrijvingen|betalingen|incasso's|incassos|facturen)\b")
+
+
+def claims_double_charge(text: str) -> bool:
+    """True for "you charged me twice", "I was billed twice this month", "ik ben twee keer
+    afgeschreven": money taken (or a bill sent) twice, to be checked, not a bill explained."""
+    return bool(_DOUBLE_CHARGE.search(plain_words(text)))
+
+
+def is_payment_message(text: str) -> bool:
+    """A double charge, a late fee said to be wrong or "I already paid": each needs the
+    account's payments looked at, whatever intent the classifier gave it."""
+    return claims_double_charge(text) or disputes_late_fee(text) or says_already_paid(text)

@@ -1,5 +1,5 @@
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -48,6 +48,17 @@ class PaymentSummary:
     currency: str
     paid_on: date
     method: str
+
+
+@dataclass(frozen=True)
+class ChargeCheck:
+    """What the account was billed and paid lately, to answer "you charged me twice"."""
+
+    latest_bill: InvoiceSummary | None
+    # a payment of the same amount as the one just before it, a few days apart: (first, second)
+    repeated_payment: tuple[PaymentSummary, PaymentSummary] | None
+    credit_minor: int  # what the account holds beyond its bills (0 when it owes)
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,26 @@ def latest_payment(session: Session, *, account_number: str) -> PaymentSummary |
         return None
     return PaymentSummary(payment.amount_minor, payment.currency, payment.paid_at.date(),
                           payment.method)
+
+
+def check_double_charge(session: Session, *, account_number: str, today: date | None = None,
+                        days: int = 60, repeat_within_days: int = 7) -> ChargeCheck:
+    """The latest bill, and the last payment in `days` that repeats the one before it (same
+    amount, at most `repeat_within_days` apart): what a double debit looks like here."""
+    today = today or date.today()
+    account = get_account(session, account_number=account_number)
+    since = datetime.combine(today - timedelta(days=days), time.min, tzinfo=timezone.utc)
+    payments = [PaymentSummary(p.amount_minor, p.currency, p.paid_at.date(), p.method)
+                for p in session.scalars(select(Payment).where(
+                    Payment.account_id == account.id, Payment.paid_at >= since)
+                    .order_by(Payment.paid_at, Payment.id))]
+    repeated = [(first, second) for first, second in zip(payments, payments[1:])
+                if first.amount_minor == second.amount_minor
+                and (second.paid_on - first.paid_on).days <= repeat_within_days]
+    balance = get_balance(session, account_number=account_number, today=today)
+    return ChargeCheck(latest_bill=balance.latest_invoice,
+                       repeated_payment=repeated[-1] if repeated else None,
+                       credit_minor=max(-balance.balance_minor, 0), currency=balance.currency)
 
 
 def list_invoices(session: Session, *, account_number: str, limit: int = 6) -> list[InvoiceSummary]:

@@ -1,5 +1,5 @@
-"""Balance, due date, why the bill changed, how to pay, "I already paid" and a disputed
-late fee."""
+"""Balance, due date, why the bill changed, how to pay, "I already paid", a disputed late
+fee and "you charged me twice"."""
 from abc import abstractmethod
 
 from rasa_sdk import Tracker
@@ -13,12 +13,13 @@ from billing_core.concessions.service import assess_concession
 from billing_core.enums import Role
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.invoices.service import (
-    BalanceSummary, BillExplanation, create_payment_link, explain_latest_bill, get_balance,
-    latest_payment,
+    BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
+    explain_latest_bill, get_balance, latest_payment,
 )
 from bot.actions.common import AccountAction, Context, answers, asked_text
 from bot.actions.concessions import offer_best_concession, offer_person
-from bot.payment_claims import disputes_late_fee, paid_instantly, says_already_paid
+from bot.payment_claims import (claims_double_charge, disputes_late_fee, is_payment_message,
+                                paid_instantly)
 
 # "I already paid" has no intent of its own; read as not understood, it is remembered under
 # this name for after verification.
@@ -75,10 +76,40 @@ def answer_payment_claim(dispatcher: CollectingDispatcher, context: Context,
     return offer_person(dispatcher, "payment_not_found")
 
 
+def answer_double_charge(dispatcher: CollectingDispatcher, context: Context,
+                         session: Session) -> list[EventType]:
+    """A payment taken twice is said with the credit it left; with none, the latest bill and
+    that nothing was taken twice here. Either way a colleague can refund or trace it."""
+    check = check_double_charge(session, account_number=context.account_number,
+                                today=context.today)
+    if check.repeated_payment:
+        first, second = check.repeated_payment
+        dispatcher.utter_message(response="utter_paid_twice",
+                                 amount=context.money(second.amount_minor, second.currency),
+                                 first=context.date(first.paid_on),
+                                 second=context.date(second.paid_on))
+        if check.credit_minor:
+            dispatcher.utter_message(response="utter_credit_on_account",
+                                     credit=context.money(check.credit_minor, check.currency))
+        dispatcher.utter_message(response="utter_refund_by_person")
+        return offer_person(dispatcher, "double_payment")
+    if check.latest_bill is None:
+        dispatcher.utter_message(response="utter_no_bill_yet")
+    else:
+        dispatcher.utter_message(response="utter_not_charged_twice",
+                                 amount=context.money(check.latest_bill.total_minor, check.currency),
+                                 date=context.date(check.latest_bill.issue_date))
+    dispatcher.utter_message(response="utter_bank_debits_traced")
+    return offer_person(dispatcher, "double_charge_not_found")
+
+
 def answer_payment_message(dispatcher: CollectingDispatcher, context: Context, session: Session,
                            text: str) -> list[EventType]:
-    """A late fee said to be wrong ("I paid on time!") gets the fee looked at: the waiver the
-    policy allows the bot, else a person. "I already paid" gets what payment arrived."""
+    """"You charged me twice" gets the payments checked for one taken twice. A late fee said
+    to be wrong ("I paid on time!") gets the fee looked at: the waiver the policy allows the
+    bot, else a person. "I already paid" gets what payment arrived."""
+    if claims_double_charge(text):
+        return answer_double_charge(dispatcher, context, session)
     if disputes_late_fee(text):
         fee = assess_concession(session, account_number=context.account_number,
                                 kind=ConcessionKind.late_fee_waiver, role=Role.bot,
@@ -93,14 +124,14 @@ def answer_payment_message(dispatcher: CollectingDispatcher, context: Context, s
 
 
 class BillQuestion(AccountAction):
-    """A balance, due date, bill or payment question. Asked with "I already paid" or "that
-    late fee is wrong" (the classifier spreads these over all four), it is answered with what
-    payment arrived or with the fee looked at."""
+    """A balance, due date, bill or payment question. Asked with "I already paid", "that late
+    fee is wrong" or "you charged me twice" (the classifier spreads these over all four), it
+    is answered with what payment arrived, the fee looked at or the payments checked."""
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         asked = asked_text(tracker, self.intent)
-        if disputes_late_fee(asked) or says_already_paid(asked):
+        if is_payment_message(asked):
             return answer_payment_message(dispatcher, context, session, asked)
         return self.answer(dispatcher, tracker, context, session)
 
@@ -112,12 +143,13 @@ class BillQuestion(AccountAction):
 
 @answers(PAYMENT_CLAIM, "action_check_payment")
 class ActionCheckPayment(AccountAction):
-    """'I already paid' on its own (read as not understood; see ActionClarify)."""
+    """'I already paid' or 'dubbel geïncasseerd' on its own (read as not understood; see
+    ActionClarify)."""
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         claims = (event.get("text") or "" for event in reversed(tracker.events)
-                  if event.get("event") == "user" and says_already_paid(event.get("text") or ""))
+                  if event.get("event") == "user" and is_payment_message(event.get("text") or ""))
         return answer_payment_message(dispatcher, context, session, next(claims, ""))
 
 

@@ -26,7 +26,7 @@ from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked
 from bot.asides import disagrees, is_closing, is_pause
 from bot.language import requested_language
-from bot.payment_claims import says_already_paid
+from bot.payment_claims import is_payment_message
 from bot.plan_names import unknown_plan_name
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
@@ -352,7 +352,7 @@ class ActionClarify(Action):
         second_in_a_row = consecutive_fallbacks(tracker) >= 2
         if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):
             return []
-        if says_already_paid(latest_text(tracker)):  # "ik heb al betaald": check it (verified)
+        if is_payment_message(latest_text(tracker)):  # "ik heb al betaald": check it (verified)
             return await ACCOUNT_ACTIONS[PAYMENT_CLAIM].run(dispatcher, tracker, domain)
         ranking = tracker.latest_message.get("intent_ranking") or []
         plan = next(tracker.get_latest_entity_values("plan"), None)

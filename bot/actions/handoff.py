@@ -31,7 +31,8 @@ FLAG_INTENTS = {"cancel_service": "cancel_threat", "complain": "complaint"}
 # Reasons the agent must see at a glance.
 REASON_FLAGS = {"cancel_bereavement": "bereavement", "cancel_moving_abroad": "moving_abroad",
                 "payment_not_found": "payment_missing", "late_fee_dispute": "complaint",
-                "disputes_account_facts": "complaint"}
+                "disputes_account_facts": "complaint", "double_payment": "complaint",
+                "double_charge_not_found": "complaint"}
 # A bereavement or a move abroad is a cancellation to close with care, not a cancel threat
 # to talk round: no "cancel_threat" flag (the console would tick it for a retention offer).
 CANCELLED_FOR_GOOD = {"cancel_bereavement", "cancel_moving_abroad"}

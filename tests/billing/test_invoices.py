@@ -10,7 +10,8 @@ from billing_core.db import utcnow
 from billing_core.errors import IdempotencyConflict, InvalidRequest, InvalidToken, PaymentLinkExpired
 from billing_core.invoices.models import Invoice, LineKind
 from billing_core.invoices.service import (
-    create_payment_link, explain_latest_bill, get_balance, latest_payment, read_payment_link,
+    check_double_charge, create_payment_link, explain_latest_bill, get_balance, latest_payment,
+    read_payment_link,
     record_payment,
 )
 from billing_core.money import div_round_half_up, format_money, parse_amount
@@ -152,3 +153,26 @@ def test_the_payment_bank_account_is_an_example_in_dev_and_unset_elsewhere():
                   {"payment_beneficiary": "Acme B.V.", "payment_iban": DEV_PAYMENT_IBAN}):
         with pytest.raises(ValidationError):
             BillingSettings(**production, **wrong)
+
+
+def test_a_payment_taken_twice_is_found_and_left_as_credit(demo, today):
+    check = check_double_charge(demo, account_number="10000001", today=today)
+    assert check.repeated_payment is None and check.credit_minor == 0
+    assert check.latest_bill.total_minor == 5340
+    actor = Actor.system()
+    for key, days_ago in (("debit-1", 3), ("debit-2", 2)):
+        record_payment(demo, account_number="10000001", amount_minor=5340, method="direct_debit",
+                       idempotency_key=key, actor=actor, paid_at=utcnow() - timedelta(days=days_ago))
+    check = check_double_charge(demo, account_number="10000001", today=today)
+    first, second = check.repeated_payment
+    assert (first.amount_minor, second.amount_minor) == (5340, 5340)
+    assert (second.paid_on - first.paid_on).days == 1
+    assert check.credit_minor == 5340  # the second one paid nothing: it is credit
+
+
+def test_payments_of_one_amount_a_month_apart_are_no_double_charge(demo, today):
+    actor = Actor.system()
+    for key, days_ago in (("month-1", 40), ("month-2", 10)):
+        record_payment(demo, account_number="10000003", amount_minor=2500, method="direct_debit",
+                       idempotency_key=key, actor=actor, paid_at=utcnow() - timedelta(days=days_ago))
+    assert check_double_charge(demo, account_number="10000003", today=today).repeated_payment is None

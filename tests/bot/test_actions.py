@@ -1,6 +1,7 @@
 """Actions against a seeded database, called the way the action server calls them."""
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from rasa_sdk import Tracker
@@ -9,7 +10,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from billing_core.actor import Actor
 from billing_core.config import get_settings
-from billing_core.db import session_scope
+from billing_core.db import session_scope, utcnow
 from billing_core.invoices.service import record_payment
 from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
 from bot.actions.billing import (ActionCheckPayment, ActionExplainBill, ActionSendPaymentLink,
@@ -711,7 +712,8 @@ def test_asking_for_a_person_while_one_is_offered_keeps_the_offer_reason(offer, 
 
 @pytest.mark.parametrize("reason, flag", [
     ("payment_not_found", "payment_missing"), ("late_fee_dispute", "complaint"),
-    ("disputes_account_facts", "complaint"),
+    ("disputes_account_facts", "complaint"), ("double_payment", "complaint"),
+    ("double_charge_not_found", "complaint"),
 ])
 def test_a_missing_payment_or_a_disputed_fee_is_flagged_for_the_agent(reason, flag):
     offered = {"language": "en", "awaiting": "confirm", "offer": {"type": "handoff", "reason": reason}}
@@ -934,6 +936,37 @@ def test_a_missing_ideal_or_card_payment_is_not_told_to_wait_two_days(own_databa
                                      "utter_balance_due", "utter_payment_trace_now",
                                      "utter_offer_person"]
     assert slots["offer"] == {"type": "handoff", "reason": "payment_not_found"}
+
+
+@pytest.mark.parametrize("action, intent, claim", [
+    (ActionExplainBill(), "explain_bill", "this is ridiculous, you charged me twice this month"),
+    (ActionShowBalance(), "ask_balance", "ik ben twee keer afgeschreven, wat sta ik nog open"),
+    (ActionCheckPayment(), "nlu_fallback", "jullie hebben dubbel geincasseerd"),
+])
+def test_a_double_charge_with_none_taken_twice_gets_the_latest_bill_and_a_trace(
+        own_database, action, intent, claim):
+    dispatcher, slots = answered_after_verification(action, claim, intent, "10000002", "3511CD")
+    assert responses(dispatcher) == ["utter_not_charged_twice", "utter_bank_debits_traced",
+                                     "utter_offer_person"]
+    assert dispatcher.messages[0]["amount"] == "€66.55"  # Sanne's latest bill
+    assert slots["offer"] == {"type": "handoff", "reason": "double_charge_not_found"}
+
+
+def test_a_payment_taken_twice_is_said_with_the_credit_it_left(own_database):
+    with session_scope(session_factory()) as session:
+        for key, days_ago in (("debit-a", 2), ("debit-b", 1)):
+            record_payment(session, account_number="10000002", amount_minor=6655,
+                           method="direct_debit", idempotency_key=key, actor=Actor.system(),
+                           paid_at=utcnow() - timedelta(days=days_ago))
+    dispatcher = CollectingDispatcher()
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+    result = run(ActionExplainBill(), dispatcher, tracker(
+        "twice", slots, text="you took the money twice!", intent="explain_bill"))
+    assert responses(dispatcher) == ["utter_paid_twice", "utter_credit_on_account",
+                                     "utter_refund_by_person", "utter_offer_person"]
+    assert dispatcher.messages[0]["amount"] == "€66.55"
+    assert dispatcher.messages[1]["credit"] == "€66.55"  # the bill was paid by the first one
+    assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "double_payment"}
 
 
 def test_a_payment_that_arrived_is_confirmed_with_the_balance_after_it(own_database):

@@ -372,6 +372,18 @@ def test_a_customer_disputing_the_balance_is_offered_a_person(rasa_server):
     assert (packet["reason"], packet["flags"]) == ("disputes_account_facts", ["complaint"])
 
 
+def test_charged_twice_is_checked_against_the_payments_not_explained_as_a_higher_bill(
+        rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("this is ridiculous, you charged me twice this month")
+    reply = verify(chat, "10000004", "5611GH")
+    assert "I can't see anything charged twice" in reply and "trace" in reply, reply
+    assert "Here is why" not in reply
+    chat.say("yes please")
+    packet = next(c["handoff"] for c in chat.custom() if "handoff" in c)
+    assert packet["reason"] == "double_charge_not_found" and "complaint" in packet["flags"]
+
+
 def test_a_wrong_account_number_can_be_corrected_without_starting_over(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "nl"})
     chat.say("wat is mijn saldo")

@@ -1,7 +1,8 @@
 """A customer saying a payment was made, told apart from other payment messages."""
 import pytest
 
-from bot.payment_claims import disputes_late_fee, paid_instantly, says_already_paid
+from bot.payment_claims import (claims_double_charge, disputes_late_fee, paid_instantly,
+                                says_already_paid)
 
 
 @pytest.mark.parametrize("text", [
@@ -51,3 +52,19 @@ def test_other_payment_messages(text):
 ])
 def test_a_late_fee_said_to_be_wrong(text, disputed):
     assert disputes_late_fee(text) is disputed
+
+
+@pytest.mark.parametrize("text, double", [
+    ("you charged me twice", True), ("I was billed twice this month", True),
+    ("why was I charged twice", True), ("there are two debits from you on my bank statement", True),
+    ("I paid twice by mistake", True), ("this is a disgrace, you took my money twice", True),
+    ("I got two bills this month", True), ("double charged again!", True),
+    ("ik ben twee keer afgeschreven", True), ("jullie hebben dubbel geïncasseerd", True),
+    ("waarom is er twee keer geld afgeschreven", True), ("ik heb twee facturen gekregen", True),
+    ("dubbele afschrijving deze maand", True),
+    ("why is my bill double what it was", False),  # a higher bill: explained, not traced
+    ("I already paid", False), ("can I pay in two instalments", False),
+    ("kan ik in twee keer betalen", False), ("why is my bill higher", False),
+])
+def test_a_double_charge_told_apart(text, double):
+    assert claims_double_charge(text) is double
