@@ -77,11 +77,19 @@ class BillChange:
 
 
 @dataclass(frozen=True)
+class BillLine:
+    kind: str  # a LineKind value: recurring, usage, tax, …
+    description: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
 class BillExplanation:
     currency: str
     latest: InvoiceSummary
     previous: InvoiceSummary | None
     changes: list[BillChange] = field(default_factory=list)
+    latest_lines: list[BillLine] = field(default_factory=list)  # what the latest bill is made of
 
     @property
     def difference_minor(self) -> int:
@@ -240,6 +248,8 @@ def explain_latest_bill(session: Session, *, account_number: str) -> BillExplana
     return BillExplanation(
         currency=latest.currency, latest=_summary(latest, open_amounts[-1]),
         previous=_summary(previous, open_amounts[-2]) if previous else None, changes=changes,
+        latest_lines=[BillLine(line.kind.value, line.description, line.amount_minor)
+                      for line in latest.lines],
     )
 
 

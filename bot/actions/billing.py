@@ -184,13 +184,41 @@ class ActionShowDueDate(BillQuestion):
         return []
 
 
+# A bill's lines in plain words, by kind (the lines' own descriptions are English).
+LINE_WORDS = {
+    "en": {"recurring": "the monthly fee of {amount}", "usage": "{amount} for extra data",
+           "tax": "{amount} VAT", "discount": "{amount} off", "late_fee":
+           "a late payment fee of {amount}", "credit": "a credit of {amount}",
+           "proration": "{amount} for a plan change"},
+    "nl": {"recurring": "de maandprijs van {amount}", "usage": "{amount} voor extra data",
+           "tax": "{amount} btw", "discount": "{amount} korting", "late_fee":
+           "{amount} kosten voor te laat betalen", "credit": "{amount} tegoed",
+           "proration": "{amount} voor een abonnementswijziging"},
+}
+AND = {"en": "and", "nl": "en"}
+
+
+def bill_parts(context: Context, explanation: BillExplanation) -> str:
+    """"the monthly fee of €55.00 and €11.55 VAT": what the latest bill is made of."""
+    words = LINE_WORDS[context.language]
+    parts = [words[line.kind].format(amount=context.money(abs(line.amount_minor),
+                                                          explanation.currency))
+             for line in explanation.latest_lines]
+    if len(parts) < 2:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} {AND[context.language]} {parts[-1]}"
+
+
 def say_explanation(dispatcher: CollectingDispatcher, context: Context,
                     explanation: BillExplanation) -> None:
-    """The latest bill against the previous one, biggest change first, in plain words."""
+    """The latest bill against the previous one, biggest change first, in plain words; a
+    first bill, or one like the previous, by what it is made of."""
     money = lambda amount: context.money(amount, explanation.currency)  # noqa: E731
     latest = money(explanation.latest.total_minor)
     if explanation.previous is None or not explanation.changes:
-        dispatcher.utter_message(response="utter_bill_same", latest=latest, extras="")
+        dispatcher.utter_message(response="utter_bill_first" if explanation.previous is None
+                                 else "utter_bill_same", latest=latest,
+                                 parts=bill_parts(context, explanation))
         return
     previous = money(explanation.previous.total_minor)
     difference = explanation.difference_minor

@@ -25,6 +25,9 @@ def test_jane_latest_bill_is_thirty_percent_higher_for_promotion_and_late_fee(de
     reasons = [(c.reason, c.impact_minor) for c in explanation.changes]
     assert reasons == [("promotion_ended", 600), ("late_fee", 500), ("tax_change", 126)]
     assert sum(c.impact_minor for c in explanation.changes) == explanation.difference_minor
+    # what the latest bill is made of, line by line, adds up to it
+    assert [line.kind for line in explanation.latest_lines] == ["recurring", "tax", "late_fee"]
+    assert sum(line.amount_minor for line in explanation.latest_lines) == 5340
 
 
 def test_demo_balances_tell_the_stories(demo, today):

@@ -1,7 +1,7 @@
 """Actions against a seeded database, called the way the action server calls them."""
 import asyncio
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from rasa_sdk import Tracker
@@ -11,10 +11,12 @@ from sqlalchemy import create_engine, func, select, text
 from billing_core.actor import Actor
 from billing_core.config import get_settings
 from billing_core.db import session_scope, utcnow
-from billing_core.invoices.service import record_payment
+from billing_core.invoices.service import (BillExplanation, BillLine, InvoiceSummary,
+                                           record_payment)
 from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
 from bot.actions.billing import (ActionCheckPayment, ActionExplainBill, ActionSendPaymentLink,
-                                 ActionShowBalance, ActionShowDueDate)
+                                 ActionShowBalance, ActionShowDueDate, say_explanation)
+from bot.actions.common import Context
 from bot.actions.concessions import (ActionCancelEmpathy, ActionHandleCancellation,
                                      ActionHandleComplaint, ActionOfferConcession)
 from bot.actions.db import session_factory
@@ -83,6 +85,33 @@ def test_verified_jane_hears_her_balance_and_why():
                                      "utter_reason_late_fee", "utter_reason_tax_change"]
     assert dispatcher.messages[0]["percent"] == 30
     assert [m.get("amount") for m in dispatcher.messages[1:]] == ["€6.00", "€5.00", "€1.26"]
+
+
+@pytest.mark.parametrize("language, parts", [
+    ("en", "the monthly fee of €55.00 and €11.55 VAT"),
+    ("nl", "de maandprijs van € 55,00 en € 11,55 btw"),
+])
+def test_a_bill_like_the_previous_one_is_explained_by_what_it_is_made_of(language, parts):
+    slots = {"verified": True, "verified_account": "10000004", "language": language}
+    dispatcher = CollectingDispatcher()
+    run(ActionExplainBill(), dispatcher, tracker(slots=slots, intent="explain_bill"))
+    assert responses(dispatcher) == ["utter_bill_same"]
+    assert (dispatcher.messages[0]["latest"], dispatcher.messages[0]["parts"]) == (
+        "€66.55" if language == "en" else "€ 66,55", parts)
+
+
+def test_a_first_bill_is_not_compared_with_one_before_it():
+    lines = [BillLine("recurring", "Basic plan, monthly fee", 2000),
+             BillLine("usage", "Extra data 2 GB", 400), BillLine("discount", "Promotion", -300),
+             BillLine("tax", "VAT 21%", 441)]
+    first = InvoiceSummary("1-1", date(2026, 11, 1), date(2026, 11, 1), date(2026, 11, 15), 2541,
+                           2541, "EUR")
+    dispatcher = CollectingDispatcher()
+    say_explanation(dispatcher, Context("c", "en", "10000009", True, None, date(2026, 11, 2)),
+                    BillExplanation("EUR", first, None, [], lines))
+    assert responses(dispatcher) == ["utter_bill_first"]
+    assert dispatcher.messages[0]["parts"] == (
+        "the monthly fee of €20.00, €4.00 for extra data, €3.00 off and €4.41 VAT")
 
 
 def test_a_verified_customer_only_ever_sees_the_verified_account():
