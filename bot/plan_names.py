@@ -1,4 +1,5 @@
-"""Plan names we do not sell ("the Gold plan", "een studentenabonnement"), in English or Dutch.
+"""Plan names we do not sell ("the Gold plan", "een studentenabonnement"), in English or
+Dutch, and whether a message is about plans at all.
 
 The `plan` entity knows only our own plans, so "I want the Gold plan" used to get "Which plan
 would you like?" as if nothing had been named. Names that other providers give their tiers
@@ -30,3 +31,15 @@ def unknown_plan_name(text: str) -> str | None:
         return None
     name = found.group(1)
     return _SAID_AS.get(name, name).capitalize()
+
+
+_ABOUT_PLANS = re.compile(rf"{_PLAN}|subscriptions?|data|\d* ?gb\b|"
+                          r"\b(basic|standard|plus|premium|basis|standaard)\b")
+_PAYMENT_PLAN = re.compile(r"\b(payment|betalings|betaal) ?(plan|plans|plannen|planning)\b")
+
+
+def mentions_plans(text: str) -> bool:
+    """False for "what are my options?" or "which payment plans are there?", which the
+    classifier reads as a plan question even while the bot waits for the choice of a
+    payment arrangement."""
+    return bool(_ABOUT_PLANS.search(_PAYMENT_PLAN.sub("", plain_words(text))))

@@ -13,7 +13,7 @@ from billing_core.plans.service import (
 )
 from bot.actions.common import (AccountAction, Context, answers, asked_text, latest_text,
                                 new_idempotency_key, run_in_session)
-from bot.plan_names import unknown_plan_name
+from bot.plan_names import mentions_plans, unknown_plan_name
 
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
 COST_FOR_ME = {"en": "What would {plan} cost me?", "nl": "Wat kost {plan} mij?"}
@@ -118,6 +118,11 @@ class ActionListPlans(Action):
         named = next(tracker.get_latest_entity_values("plan"), None)
         if named:  # "what does Premium cost?": that plan, not the whole list
             return await tell_plan(dispatcher, tracker, context, str(named))
+        if tracker.get_slot("awaiting") == "arrangement_choice" and \
+                not mentions_plans(latest_text(tracker)):
+            # "what are my options?" while the arrangement options wait: those, not the plans
+            dispatcher.utter_message(response="utter_arrangement_choice_unclear")
+            return []
 
         def handle(dispatcher, tracker, context, session):
             say_unknown_plan(dispatcher, latest_text(tracker))

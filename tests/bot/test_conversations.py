@@ -78,6 +78,9 @@ def test_tom_gets_a_payment_arrangement(rasa_server, database):
     chat.say("I need a payment plan, I can't pay everything at once")
     reply = verify(chat, "10000003", "2011EF")
     assert "Tom Baker" in reply and "instalments" in reply
+    # read as a plan question: the options just offered, not the plans
+    reply = chat.say("what are my options?")
+    assert "14 more days" in reply and "Premium" not in reply, reply
     reply = chat.say("3 instalments")
     assert "3 monthly instalments" in reply
     assert "Your payment arrangement is set up" in chat.say("yes")

@@ -1,7 +1,7 @@
 """Plan names we do not sell, told apart from plan questions that name no plan."""
 import pytest
 
-from bot.plan_names import unknown_plan_name
+from bot.plan_names import mentions_plans, unknown_plan_name
 
 
 @pytest.mark.parametrize("text, name", [
@@ -26,3 +26,14 @@ def test_names_of_plans_we_do_not_sell(text, name):
 ])
 def test_plan_questions_that_name_none_of_those(text):
     assert unknown_plan_name(text) is None
+
+
+@pytest.mark.parametrize("text, about_plans", [
+    ("what are my options?", False), ("wat zijn mijn opties", False),
+    ("which payment plans are there", False), ("welke betalingsplannen zijn er", False),
+    ("what plans do you have", True), ("which subscription fits me", True),
+    ("welke abonnementen zijn er", True), ("is there something with more data", True),
+    ("en het pluspakket?", True), ("what about premium", True), ("the 20 GB one", True),
+])
+def test_a_question_about_plans_told_from_one_about_the_options_just_offered(text, about_plans):
+    assert mentions_plans(text) is about_plans
