@@ -50,6 +50,18 @@ _DISPUTED = re.compile(r"\b(on time|in time|before the due date|before it was du
                        r"terugdraaien|schrappen)\b")
 
 
+_PAYING_LATE = re.compile(r"\b(pay late|paying late|paid late|pay it late|pay after|miss the due date|"
+                          r"miss the deadline|after the due date|too late|te laat|"
+                          r"na de vervaldatum|na de uiterste)\b")
+
+
+def asks_about_paying_late(text: str) -> bool:
+    """True for "how much is the late fee if I pay late?", "krijg ik een boete als ik te laat
+    betaal?": what paying after the due date costs, not a fee already charged."""
+    cleaned = plain_words(text)
+    return bool(_PAYING_LATE.search(cleaned) or _LATE_FEE.search(cleaned))
+
+
 def disputes_late_fee(text: str) -> bool:
     """True for "the late fee, I paid on time" or "die boete klopt niet": a late fee the
     customer says is wrong, not a question about what it is ("why is there a late fee?")."""

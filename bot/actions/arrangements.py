@@ -1,5 +1,6 @@
 """Payment arrangements: offer the options, read the choice, preview, then confirm."""
 import re
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,7 +15,8 @@ from billing_core.arrangements.service import (
 from billing_core.errors import InvalidRequest
 from billing_core.invoices.service import get_balance
 from billing_core.money import parse_amount
-from bot.actions.common import AccountAction, Context, answers, latest_text, new_idempotency_key
+from bot.actions.common import (AccountAction, Context, answers, asked_message,
+                                new_idempotency_key)
 from bot.actions.concessions import offer_person
 
 EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|"
@@ -40,9 +42,11 @@ def parse_arrangement_choice(option: str | None, text: str) -> tuple[Arrangement
     return None
 
 
-def monthly_amount(tracker: Tracker) -> int | None:
-    """What the customer says they can pay ("I can do €20 a month"), in minor units."""
-    value = next(tracker.get_latest_entity_values("amount"), None)
+def monthly_amount(message: dict[str, Any]) -> int | None:
+    """What the customer says they can pay ("I can do €20 a month") in a message (its
+    `entities`), in minor units."""
+    value = next((entity.get("value") for entity in reversed(message.get("entities") or [])
+                  if entity.get("entity") == "amount"), None)
     try:
         return parse_amount(str(value)) if value else None
     except InvalidRequest:  # "twintig euro": no digits
@@ -105,13 +109,14 @@ class ActionOfferArrangement(AccountAction):
             dispatcher.utter_message(response="utter_arrangement_not_eligible")
             return [SlotSet("awaiting", "confirm"),
                     SlotSet("offer", {"type": "handoff", "reason": "arrangement_not_eligible"})]
-        monthly = monthly_amount(tracker)
+        # "Can I pay €20 a month?" or "in 3 instalments?" already says what they want, also
+        # when it was asked before verification.
+        asked = asked_message(tracker, self.intent)
+        monthly = monthly_amount(asked)
         if monthly:
             return offer_for_monthly_amount(dispatcher, context, session, monthly)
-        # "Can I pay in 3 instalments?" already says what they want.
-        choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
-                                          latest_text(tracker))
-        if choice and tracker.latest_message.get("intent", {}).get("name") == "payment_arrangement":
+        choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"), asked["text"])
+        if choice:
             return offer_arrangement(dispatcher, context, session, choice)
         balance = get_balance(session, account_number=context.account_number, today=context.today)
         dispatcher.utter_message(response="utter_arrangement_options",

@@ -12,14 +12,15 @@ from billing_core.concessions.models import ConcessionKind
 from billing_core.concessions.service import assess_concession
 from billing_core.enums import Role
 from billing_core.errors import InvalidRequest, NotFound
+from billing_core.invoices.billing import LATE_FEE_MINOR
 from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     explain_latest_bill, get_balance, latest_payment,
 )
 from bot.actions.common import AccountAction, Context, answers, asked_text
 from bot.actions.concessions import offer_best_concession, offer_person
-from bot.payment_claims import (claims_double_charge, disputes_late_fee, is_payment_message,
-                                paid_instantly)
+from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
+                                disputes_late_fee, is_payment_message, paid_instantly)
 
 # "I already paid" has no intent of its own; read as not understood, it is remembered under
 # this name for after verification.
@@ -171,6 +172,8 @@ class ActionShowBalance(BillQuestion):
 
 @answers("ask_due_date", "action_show_due_date")
 class ActionShowDueDate(BillQuestion):
+    """The due date; asked what paying late costs, also the late fee and the way around it."""
+
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         balance = get_balance(session, account_number=context.account_number, today=context.today)
@@ -181,6 +184,9 @@ class ActionShowDueDate(BillQuestion):
                                      due_date=context.date(instalment.due_date))
         else:
             say_balance(dispatcher, context, balance, open_response="utter_due_date")
+        if asks_about_paying_late(asked_text(tracker, self.intent)):
+            dispatcher.utter_message(response="utter_late_fee_terms",
+                                     fee=context.money(LATE_FEE_MINOR, balance.currency))
         return []
 
 

@@ -62,14 +62,19 @@ def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-def asked_text(tracker: Tracker, intent: str) -> str:
-    """What the customer wrote when asking `intent`: after verification the latest message
-    is a postcode or date of birth, and the question came before it."""
+def asked_message(tracker: Tracker, intent: str) -> dict[str, Any]:
+    """The message (text and entities) in which the customer asked `intent`: after
+    verification the latest message is a postcode or date of birth, and the question came
+    before it."""
     for event in reversed(tracker.events):
-        if event.get("event") == "user" and \
-                (event.get("parse_data") or {}).get("intent", {}).get("name") == intent:
-            return event.get("text") or ""
-    return latest_text(tracker)
+        parsed = event.get("parse_data") or {}
+        if event.get("event") == "user" and parsed.get("intent", {}).get("name") == intent:
+            return {"text": event.get("text") or "", "entities": parsed.get("entities") or []}
+    return {"text": latest_text(tracker), "entities": tracker.latest_message.get("entities") or []}
+
+
+def asked_text(tracker: Tracker, intent: str) -> str:
+    return asked_message(tracker, intent)["text"]
 
 
 def last_bot_response(tracker: Tracker) -> str | None:

@@ -289,7 +289,7 @@ class ActionHandleInform(Action):
                 return []
             return await run_in_session(
                 dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, plan), tracker, context)
-        monthly = monthly_amount(tracker)
+        monthly = monthly_amount(tracker.latest_message)
         if monthly:
             return await run_in_session(
                 dispatcher, lambda d, t, c, s: offer_for_monthly_amount(d, c, s, monthly),

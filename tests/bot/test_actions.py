@@ -919,14 +919,40 @@ def test_hang_on_read_as_yes_does_not_confirm_an_offer():
     assert responses(dispatcher) == ["utter_take_your_time"]
 
 
-def answered_after_verification(action, question, intent, account, factor):
+def answered_after_verification(action, question, intent, account, factor, entities=()):
     """Run `action` as resumed after verification: the question came before the factor."""
     slots = {"verified": True, "verified_account": account, "language": "en"}
-    events = [{"event": "user", "text": question, "parse_data": {"intent": {"name": intent}}},
+    events = [{"event": "user", "text": question,
+               "parse_data": {"intent": {"name": intent}, "entities": list(entities)}},
               {"event": "user", "text": factor, "parse_data": {"intent": {"name": "inform"}}}]
     dispatcher = CollectingDispatcher()
     result = run(action, dispatcher, tracker("resumed", slots, text=factor, events=events))
     return dispatcher, with_slots({}, result)
+
+
+@pytest.mark.parametrize("question, fee", [
+    ("how much is the late fee if I pay late?", "€5.00"), ("when do I have to pay?", None),
+])
+def test_asked_what_paying_late_costs_the_due_date_comes_with_the_fee(question, fee):
+    dispatcher, _ = answered_after_verification(ActionShowDueDate(), question, "ask_due_date",
+                                                "10000004", "5611GH")
+    assert responses(dispatcher) == ["utter_due_date"] + (["utter_late_fee_terms"] if fee else [])
+    assert [m.get("fee") for m in dispatcher.messages] == [None] + ([fee] if fee else [])
+
+
+@pytest.mark.parametrize("question, entities, count", [
+    ("I'd like to pay in 3 instalments", [], 3),
+    ("can I pay €40 a month?", [entity("amount", "€40")], 3),  # €98.62 in 3 of at most €40
+])
+def test_an_arrangement_asked_for_before_verification_is_previewed_after_it(
+        own_database, question, entities, count):
+    # the date of birth given last ("30-1-1978") must not be read as 1 instalment
+    dispatcher, slots = answered_after_verification(
+        ActionOfferArrangement(), question, "payment_arrangement", "10000003", "30-1-1978",
+        entities)
+    assert responses(dispatcher) == ["utter_arrangement_preview_instalments"]
+    assert dispatcher.messages[0]["count"] == count
+    assert slots["offer"]["instalments"] == count and slots["awaiting"] == "confirm"
 
 
 @pytest.mark.parametrize("action, intent", [

@@ -104,6 +104,23 @@ def test_what_eva_can_pay_a_month_sets_the_number_of_instalments(rasa_server):
     assert "4 monthly instalments" in reply and "€16.66" in reply, reply
 
 
+def test_an_arrangement_asked_for_in_full_before_verification_is_previewed_after_it(
+        rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("can I pay my bill in 2 instalments?")
+    reply = verify(chat, "10000004", "21-07-2001")
+    assert "in 2 monthly instalments" in reply and "Shall I set that up?" in reply, reply
+    chat.say("no")
+
+
+def test_asking_what_paying_late_costs_gets_the_fee_and_the_way_around_it(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "nl"})
+    chat.say("wat als ik na de vervaldatum betaal?")
+    reply = verify(chat, "10000002", "3511CD")
+    assert "uiterlijk" in reply and "€ 5,00 aanmaningskosten" in reply, reply
+    assert "betalingsregeling" in reply
+
+
 def test_eva_threatening_to_cancel_gets_the_retention_offer(rasa_server, database):
     chat = Conversation(rasa_server)
     reply = chat.say("ik ga mijn abonnement opzeggen, ik ben het zat")

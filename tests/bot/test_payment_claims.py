@@ -1,8 +1,8 @@
 """A customer saying a payment was made, told apart from other payment messages."""
 import pytest
 
-from bot.payment_claims import (claims_double_charge, disputes_late_fee, paid_instantly,
-                                says_already_paid)
+from bot.payment_claims import (asks_about_paying_late, claims_double_charge, disputes_late_fee,
+                                paid_instantly, says_already_paid)
 
 
 @pytest.mark.parametrize("text", [
@@ -68,3 +68,12 @@ def test_a_late_fee_said_to_be_wrong(text, disputed):
 ])
 def test_a_double_charge_told_apart(text, double):
     assert claims_double_charge(text) is double
+
+
+@pytest.mark.parametrize("text, late", [
+    ("how much is the late fee if I pay late?", True), ("what happens if I pay late", True),
+    ("what if I miss the due date", True), ("krijg ik een boete als ik te laat betaal", True),
+    ("when is my bill due", False), ("wanneer moet ik betalen", False),
+])
+def test_a_question_about_paying_late(text, late):
+    assert asks_about_paying_late(text) is late
