@@ -13,6 +13,7 @@ from billing_core.concessions.service import assess_concession
 from billing_core.enums import Role
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.invoices.billing import LATE_FEE_MINOR
+from billing_core.plans.service import recommend_plan
 from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     explain_latest_bill, get_balance, latest_payment,
@@ -242,6 +243,20 @@ def say_explanation(dispatcher: CollectingDispatcher, context: Context,
                                  amount=money(abs(amount)), description=change.description)
 
 
+def say_saving_tip(dispatcher: CollectingDispatcher, context: Context, session: Session) -> None:
+    """After the bill explained: a plan that fits the customer's data use better and would
+    cost them less, if there is one (the way to a lower bill, not only why it is what it is)."""
+    try:
+        recommendation = recommend_plan(session, account_number=context.account_number,
+                                        today=context.today)
+    except NotFound:  # no usage yet to price it on
+        return
+    if recommendation.should_switch:
+        dispatcher.utter_message(response="utter_plan_saving_tip",
+                                 plan=recommendation.candidate.name,
+                                 saving=context.money(recommendation.yearly_saving_minor))
+
+
 @answers("explain_bill", "action_explain_bill")
 class ActionExplainBill(BillQuestion):
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
@@ -252,6 +267,7 @@ class ActionExplainBill(BillQuestion):
             dispatcher.utter_message(response="utter_no_bill_yet")
             return []
         say_explanation(dispatcher, context, explanation)
+        say_saving_tip(dispatcher, context, session)
         return []
 
 

@@ -35,7 +35,7 @@ ASKS_ANYTHING_ELSE = {"utter_anything_else", "utter_you_are_welcome", "utter_per
 # What the bot says about the account (balance, due date, why the bill changed), which a
 # customer can dispute ("no, that's not right").
 ACCOUNT_FACTS = ("utter_balance_", "utter_due_date", "utter_bill_", "utter_reason_",
-                 "utter_arrangement_in_place")
+                 "utter_arrangement_in_place", "utter_plan_saving_tip", "utter_late_fee_terms")
 # A change is written only on a clear yes: a button, or a "yes" the model is sure about.
 CONFIRM_CONFIDENCE = 0.8
 

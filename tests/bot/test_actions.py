@@ -82,9 +82,12 @@ def test_verified_jane_hears_her_balance_and_why():
     dispatcher = CollectingDispatcher()
     run(ActionExplainBill(), dispatcher, tracker(slots=slots))
     assert responses(dispatcher) == ["utter_bill_higher", "utter_reason_promotion_ended",
-                                     "utter_reason_late_fee", "utter_reason_tax_change"]
+                                     "utter_reason_late_fee", "utter_reason_tax_change",
+                                     "utter_plan_saving_tip"]
     assert dispatcher.messages[0]["percent"] == 30
-    assert [m.get("amount") for m in dispatcher.messages[1:]] == ["€6.00", "€5.00", "€1.26"]
+    assert [m.get("amount") for m in dispatcher.messages[1:4]] == ["€6.00", "€5.00", "€1.26"]
+    # and the way to a lower bill: 10-14 GB a month costs less on Basic with extra data
+    assert (dispatcher.messages[4]["plan"], dispatcher.messages[4]["saving"]) == ("Basic", "€96.84")
 
 
 @pytest.mark.parametrize("language, parts", [
