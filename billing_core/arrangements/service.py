@@ -61,7 +61,8 @@ def fewest_instalments(*, total_minor: int, monthly_minor: int) -> int | None:
 def preview_arrangement(session: Session, *, account_number: str, kind: ArrangementKind,
                         instalments: int | None = None, extension_days: int | None = None,
                         today: date | None = None) -> ArrangementPreview:
-    """Schedule for paying the whole open balance: one later date, or 2 to 6 monthly parts."""
+    """Schedule for paying the whole open balance: one later date (`extension_days` after the
+    due date, or after today when that has passed), or 2 to 6 monthly parts."""
     today = today or date.today()
     reasons = check_arrangement_eligibility(session, account_number=account_number, today=today)
     if reasons:
@@ -72,7 +73,9 @@ def preview_arrangement(session: Session, *, account_number: str, kind: Arrangem
         days = extension_days or MAX_EXTENSION_DAYS
         if not 1 <= days <= MAX_EXTENSION_DAYS:
             raise InvalidRequest(f"an extension is 1 to {MAX_EXTENSION_DAYS} days")
-        schedule = [(today + timedelta(days=days), amount)]
+        # "14 extra days" for a bill not due yet counts from its due date, not from today
+        start = max(today, balance.next_due_date or today)
+        schedule = [(start + timedelta(days=days), amount)]
     else:
         count = instalments or 3
         if not MIN_INSTALMENTS <= count <= MAX_INSTALMENTS:

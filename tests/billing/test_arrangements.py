@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from billing_core.actor import Actor
@@ -42,12 +44,21 @@ def test_instalment_count_outside_two_to_six_is_refused(demo, today, count):
 
 
 def test_extension_is_at_most_fourteen_days(demo, today):
+    # Tom's balance is overdue: the days count from today
     preview = preview_arrangement(demo, account_number=TOM, kind=ArrangementKind.extension,
                                   extension_days=14, today=today)
     assert (preview.schedule[0][0] - today).days == 14
     with pytest.raises(InvalidRequest):
         preview_arrangement(demo, account_number=TOM, kind=ArrangementKind.extension,
                             extension_days=15, today=today)
+
+
+def test_an_extension_of_a_bill_not_due_yet_counts_from_its_due_date(demo, today):
+    due = get_balance(demo, account_number="10000004", today=today).next_due_date
+    assert due > today  # Eva's latest bill is open, not overdue
+    preview = preview_arrangement(demo, account_number="10000004",
+                                  kind=ArrangementKind.extension, extension_days=14, today=today)
+    assert preview.schedule[0][0] == due + timedelta(days=14)
 
 
 def test_tom_gets_one_arrangement_and_not_a_second(demo, today):
