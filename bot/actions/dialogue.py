@@ -24,6 +24,7 @@ from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked
+from bot.account_details import asks_to_change_details
 from bot.asides import disagrees, is_closing, is_pause
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
@@ -155,11 +156,18 @@ def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker)
 
 def answer_without_intent(dispatcher: CollectingDispatcher,
                           tracker: Tracker) -> list[EventType] | None:
-    """A pause, a question about verification or a reason to leave that no offer changes,
+    """A pause, a question about verification, a reason to leave that no offer changes or,
+    outside verification, a change of personal details ("I need to change my address"),
     read as out of scope or not understood: its answer's events, or None for none of these."""
     if answer_aside(dispatcher, tracker):
         return []
-    return answer_reason_to_leave(dispatcher, tracker)
+    leaving = answer_reason_to_leave(dispatcher, tracker)
+    if leaving is not None:
+        return leaving
+    if not tracker.active_loop_name and asks_to_change_details(latest_text(tracker)):
+        dispatcher.utter_message(response="utter_details_by_person")  # a colleague can
+        return offer_person(dispatcher, "change_details")
+    return None
 
 
 class ActionOutOfScope(Action):

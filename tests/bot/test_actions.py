@@ -880,6 +880,26 @@ def test_no_to_anything_else_ends_the_conversation_instead_of_asking_again(said_
     assert responses(dispatcher) == [reply]
 
 
+@pytest.mark.parametrize("action, intent, text, active_loop, said", [
+    (ActionOutOfScope(), "out_of_scope", "can I change my email address", None,
+     ["utter_details_by_person", "utter_offer_person"]),
+    (ActionClarify(), "nlu_fallback", "ik ben verhuisd", None,
+     ["utter_details_by_person", "utter_offer_person"]),
+    # while verification asks for a detail, the form goes on as before
+    (ActionRephraseInForm(), "nlu_fallback", "ik ben verhuisd", "verify_form", ["utter_rephrase"]),
+])
+def test_a_change_of_personal_details_is_offered_a_colleague(action, intent, text, active_loop,
+                                                             said):
+    asked = tracker(slots={"language": "en"}, text=text, intent=intent,
+                    ranking=[{"name": intent, "confidence": 0.5}], confidence=0.5)
+    asked.active_loop = {"name": active_loop} if active_loop else {}
+    dispatcher = CollectingDispatcher()
+    result = run(action, dispatcher, asked)
+    assert responses(dispatcher) == said
+    offer = with_slots({}, result).get("offer")
+    assert offer == ({"type": "handoff", "reason": "change_details"} if len(said) == 2 else None)
+
+
 @pytest.mark.parametrize("said_last, text, replies", [
     ("utter_reason_tax_change", "no that's wrong", ["utter_sorry_not_right", "utter_offer_person"]),
     ("utter_balance_due", "nee, dat klopt niet", ["utter_sorry_not_right", "utter_offer_person"]),

@@ -406,6 +406,18 @@ def test_charged_twice_is_checked_against_the_payments_not_explained_as_a_higher
     assert packet["reason"] == "double_charge_not_found" and "complaint" in packet["flags"]
 
 
+@pytest.mark.parametrize("lang, request_, answer", [
+    ("en", "can I change my email address?", "a colleague can"),
+    ("nl", "ik wil mijn adres wijzigen", "een medewerker wel"),
+])
+def test_a_change_of_personal_details_is_offered_a_colleague(rasa_server, lang, request_, answer):
+    chat = Conversation(rasa_server, metadata={"lang": lang})
+    reply = chat.say(request_)
+    assert answer in reply and "account number" not in reply and "klantnummer" not in reply, reply
+    chat.say("yes please" if lang == "en" else "ja graag")
+    assert chat.custom()[0]["handoff"]["reason"] == "change_details"
+
+
 def test_a_wrong_account_number_can_be_corrected_without_starting_over(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "nl"})
     chat.say("wat is mijn saldo")

@@ -1,0 +1,29 @@
+"""A request to change personal or account details (address, e-mail, phone, name, password,
+who holds the contract), in English or Dutch.
+
+The intent contract has no intent for it and the model reads it as out of scope; the bot
+cannot change these details, but a colleague can, so the out-of-scope answer offers one.
+"""
+import re
+
+from bot.language import plain_words
+
+_DETAILS = (r"(address|adress|adres|adressen|e ?mail|email address|mailadres|emailadres|"
+            r"e mailadres|phone number|mobile number|telefoonnummer|mobiel nummer|"
+            r"mobiele nummer|06 nummer|name|surname|"
+            r"naam|achternaam|password|wachtwoord|contact details|contactgegevens|details|"
+            r"personal details|gegevens|persoonlijke gegevens|contact person|contactpersoon)")
+_CHANGING = (r"(change|changed|update|updated|edit|correct|new|different|wrong|spelled wrong|"
+             r"moved|put|transfer|wijzigen|wijzig|veranderd|veranderen|verander|aanpassen|pas|"
+             r"aangepast|bijwerken|bijgewerkt|updaten|doorgeven|geef|nieuw|nieuwe|klopt niet|"
+             r"verkeerd|verhuisd|overzetten|zet|oude|anders)")
+_REQUEST = re.compile(
+    rf"\b{_CHANGING}\b.*\b{_DETAILS}\b|\b{_DETAILS}\b.*\b{_CHANGING}\b|"
+    r"\b(adreswijziging|naamswijziging|moved house|verhuisd|in my partner's name|"
+    r"op naam van|contract (over|to))\b")
+
+
+def asks_to_change_details(text: str) -> bool:
+    """True for "I need to change my address", "mijn e-mailadres is veranderd", "put the
+    account in my partner's name"; not for "change my plan" or "what's my account number"."""
+    return bool(_REQUEST.search(plain_words(text)))
