@@ -2,6 +2,7 @@
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,8 @@ DEV_SECRET = "dev-only-secret-change-me"
 # real account. Outside dev there is no default: a wrong one would receive customers' money.
 DEV_PAYMENT_BENEFICIARY = "Example Billing B.V. (demo)"
 DEV_PAYMENT_IBAN = "NL91ABNA0417164300"
+# Ways a payment link's page can take money (direct debit is no link: a colleague sets it up).
+PaymentMethod = Literal["ideal", "card", "paypal", "bank_transfer"]
 
 
 def valid_iban(iban: str) -> bool:
@@ -35,6 +38,10 @@ class BillingSettings(BaseSettings):
     # Bank transfer shown on the payment page (/pay/{token}); both or neither.
     payment_beneficiary: str | None = None
     payment_iban: str | None = None
+    # What the payment link's page takes, as the assistant tells customers who ask. Default:
+    # a bank transfer when a bank account is set (all the built-in page offers), else none;
+    # list your provider's methods when BILLING_PAYMENT_LINK_BASE_URL points at one.
+    payment_methods: list[PaymentMethod] | None = None
 
     @model_validator(mode="after")
     def _no_dev_secret_outside_dev(self) -> "BillingSettings":
@@ -55,6 +62,8 @@ class BillingSettings(BaseSettings):
         if self.environment != "dev" and iban == DEV_PAYMENT_IBAN:
             raise ValueError("BILLING_PAYMENT_IBAN is the documentation example, not your account")
         self.payment_beneficiary, self.payment_iban = beneficiary, iban
+        if self.payment_methods is None:
+            self.payment_methods = ["bank_transfer"] if iban else []
         return self
 
 

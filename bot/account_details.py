@@ -1,5 +1,5 @@
 """A request to change personal or account details (address, e-mail, phone, name, password,
-who holds the contract), in English or Dutch.
+who holds the contract, the bank account direct debit is taken from), in English or Dutch.
 
 The intent contract has no intent for it and the model reads it as out of scope; the bot
 cannot change these details, but a colleague can, so the out-of-scope answer offers one.
@@ -12,15 +12,18 @@ _DETAILS = (r"(address|adress|adres|adressen|e ?mail|email address|mailadres|ema
             r"e mailadres|phone number|mobile number|telefoonnummer|mobiel nummer|"
             r"mobiele nummer|06 nummer|name|surname|"
             r"naam|achternaam|password|wachtwoord|contact details|contactgegevens|details|"
-            r"personal details|gegevens|persoonlijke gegevens|contact person|contactpersoon)")
+            r"personal details|gegevens|persoonlijke gegevens|contact person|contactpersoon|"
+            r"bank account|bank account number|bank details|iban|bankrekening|"
+            r"bankrekeningnummer|rekeningnummer|bankgegevens)")
 _CHANGING = (r"(change|changed|update|updated|edit|correct|new|different|wrong|spelled wrong|"
-             r"moved|put|transfer|wijzigen|wijzig|veranderd|veranderen|verander|aanpassen|pas|"
+             r"moved|put|wijzigen|wijzig|veranderd|veranderen|verander|aanpassen|pas|"
              r"aangepast|bijwerken|bijgewerkt|updaten|doorgeven|geef|nieuw|nieuwe|klopt niet|"
-             r"verkeerd|verhuisd|overzetten|zet|oude|anders)")
+             r"verkeerd|verhuisd|overzetten|zet|oude|ander|anders)")
 _REQUEST = re.compile(
     rf"\b{_CHANGING}\b.*\b{_DETAILS}\b|\b{_DETAILS}\b.*\b{_CHANGING}\b|"
     r"\b(adreswijziging|naamswijziging|moved house|verhuisd|in my partner's name|"
-    r"op naam van|contract (over|to))\b")
+    r"op naam van|contract (over|to)|transfer (the|my|this) (account|contract)|"
+    r"(switched|changed|changing|switching) banks|(andere|nieuwe) bank)\b")
 
 
 def asks_to_change_details(text: str) -> bool:

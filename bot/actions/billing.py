@@ -1,5 +1,5 @@
-"""Balance, due date, why the bill changed, how to pay, "I already paid", a disputed late
-fee and "you charged me twice"."""
+"""Balance, due date, why the bill changed, how to pay (and by which method), "I already
+paid", a disputed late fee and "you charged me twice"."""
 from abc import abstractmethod
 
 from rasa_sdk import Tracker
@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from billing_core.arrangements.models import ArrangementStatus, PaymentArrangement
+from billing_core.config import get_settings as billing_settings
 from billing_core.concessions.models import ConcessionKind
 from billing_core.concessions.service import assess_concession
 from billing_core.enums import Role
@@ -18,10 +19,25 @@ from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     explain_latest_bill, get_balance, latest_payment,
 )
-from bot.actions.common import AccountAction, Context, answers, asked_text
+from bot.actions.common import AccountAction, Context, answers, asked_text, latest_text
 from bot.actions.concessions import offer_best_concession, offer_person
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
                                 disputes_late_fee, is_payment_message, paid_instantly)
+from bot.payment_methods import ANY_METHOD, DIRECT_DEBIT, asked_payment_method
+
+# How each payment method is named in a list ("by iDEAL and bank transfer") and when refused.
+METHOD_NAMES = {
+    "en": {"ideal": "iDEAL", "card": "card", "paypal": "PayPal", "bank_transfer": "bank transfer"},
+    "nl": {"ideal": "iDEAL", "card": "creditcard of betaalpas", "paypal": "PayPal",
+           "bank_transfer": "bankoverschrijving"},
+}
+REFUSED_METHODS = {
+    "en": {"ideal": "paying with iDEAL", "card": "paying by card", "paypal": "paying with PayPal",
+           "cash": "paying in cash", "bank_transfer": "paying by bank transfer"},
+    "nl": {"ideal": "betalen met iDEAL", "card": "betalen met een creditcard of betaalpas",
+           "paypal": "betalen met PayPal", "cash": "contant betalen",
+           "bank_transfer": "betalen per bankoverschrijving"},
+}
 
 # "I already paid" has no intent of its own; read as not understood, it is remembered under
 # this name for after verification.
@@ -271,16 +287,65 @@ class ActionExplainBill(BillQuestion):
         return []
 
 
+def listed(names: list[str], language: str) -> str:
+    """"iDEAL, card and bank transfer" ("en" in Dutch)."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {'en' if language == 'nl' else 'and'} {names[-1]}"
+
+
+def say_payment_method(dispatcher: CollectingDispatcher, language: str, method: str) -> None:
+    """Answer "can I pay with iDEAL?" from what the payment page takes (a setting); direct
+    debit needs a mandate, which a colleague sets up."""
+    if method == DIRECT_DEBIT:
+        dispatcher.utter_message(response="utter_direct_debit_by_person")
+        return
+    accepted = billing_settings().payment_methods
+    if not accepted:  # a provider's page that nobody listed: don't guess
+        dispatcher.utter_message(response="utter_payment_methods_on_page")
+        return
+    methods = listed([METHOD_NAMES[language][m] for m in accepted], language)
+    if method == ANY_METHOD:
+        dispatcher.utter_message(response="utter_payment_methods", methods=methods)
+    elif method in accepted:
+        dispatcher.utter_message(response="utter_payment_method_accepted", methods=methods)
+    else:
+        dispatcher.utter_message(response="utter_payment_method_refused", methods=methods,
+                                 refused=REFUSED_METHODS[language][method])
+
+
+def offer_direct_debit(dispatcher: CollectingDispatcher) -> list[EventType]:
+    return offer_person(dispatcher, "direct_debit", response="utter_offer_direct_debit")
+
+
+def answer_payment_method(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A payment method question the classifier did not read as `pay_bill` ("kan ik
+    automatisch laten afschrijven?" not understood): its answer's events, or None."""
+    method = asked_payment_method(latest_text(tracker))
+    if method is None:
+        return None
+    say_payment_method(dispatcher, tracker.get_slot("language") or "en", method)
+    return offer_direct_debit(dispatcher) if method == DIRECT_DEBIT else []
+
+
 @answers("pay_bill", "action_send_payment_link")
 class ActionSendPaymentLink(BillQuestion):
+    """The payment link; a question about how to pay asked just now is answered first (one
+    asked before verification was answered then), and direct debit offers a colleague."""
+
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        asked_now = tracker.latest_message.get("intent", {}).get("name") == "pay_bill"
+        method = asked_payment_method(asked_text(tracker, "pay_bill"))
+        if method and asked_now:
+            say_payment_method(dispatcher, context.language, method)
         try:
             link = create_payment_link(session, account_number=context.account_number)
         except InvalidRequest:
             dispatcher.utter_message(response="utter_nothing_to_pay")
-            return []
-        dispatcher.utter_message(response="utter_payment_link",
-                                 amount=context.money(link.amount_minor, link.currency),
-                                 url=link.url, expires=context.date(link.expires_at.date()))
-        return []
+            link = None
+        if link is not None:
+            dispatcher.utter_message(response="utter_payment_link",
+                                     amount=context.money(link.amount_minor, link.currency),
+                                     url=link.url, expires=context.date(link.expires_at.date()))
+        return offer_direct_debit(dispatcher) if method == DIRECT_DEBIT else []

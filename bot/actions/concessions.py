@@ -49,8 +49,9 @@ REASON_PHRASES = {
 }
 
 
-def offer_person(dispatcher: CollectingDispatcher, reason: str) -> list[EventType]:
-    dispatcher.utter_message(response="utter_offer_person")
+def offer_person(dispatcher: CollectingDispatcher, reason: str,
+                 response: str = "utter_offer_person") -> list[EventType]:
+    dispatcher.utter_message(response=response)
     return [SlotSet("awaiting", "confirm"), SlotSet("offer", {"type": "handoff", "reason": reason})]
 
 

@@ -17,7 +17,7 @@ from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
                                       parse_arrangement_choice)
-from bot.actions.billing import PAYMENT_CLAIM
+from bot.actions.billing import PAYMENT_CLAIM, answer_payment_method
 from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, last_bot_response,
                                 latest_text, open_offer, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
@@ -157,17 +157,29 @@ def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker)
 def answer_without_intent(dispatcher: CollectingDispatcher,
                           tracker: Tracker) -> list[EventType] | None:
     """A pause, a question about verification, a reason to leave that no offer changes or,
-    outside verification, a change of personal details ("I need to change my address"),
-    read as out of scope or not understood: its answer's events, or None for none of these."""
+    outside verification, a change of personal details ("I need to change my address") or a
+    question about how to pay, read as out of scope or not understood: its answer's events,
+    or None for none of these."""
     if answer_aside(dispatcher, tracker):
         return []
     leaving = answer_reason_to_leave(dispatcher, tracker)
     if leaving is not None:
         return leaving
-    if not tracker.active_loop_name and asks_to_change_details(latest_text(tracker)):
-        dispatcher.utter_message(response="utter_details_by_person")  # a colleague can
-        return offer_person(dispatcher, "change_details")
-    return None
+    if tracker.active_loop_name:
+        return None
+    changing = answer_change_of_details(dispatcher, tracker)
+    if changing is not None:
+        return changing
+    return answer_payment_method(dispatcher, tracker)  # "kan ik automatisch betalen?"
+
+
+def answer_change_of_details(dispatcher: CollectingDispatcher,
+                             tracker: Tracker) -> list[EventType] | None:
+    """"I need to change my bank account number": the bot cannot, a colleague can."""
+    if not asks_to_change_details(latest_text(tracker)):
+        return None
+    dispatcher.utter_message(response="utter_details_by_person")
+    return offer_person(dispatcher, "change_details")
 
 
 class ActionOutOfScope(Action):
@@ -203,6 +215,9 @@ class ActionDecline(Action):
         context = Context.of(tracker)
         offer = open_offer(tracker)
         if not offer:
+            changing = answer_change_of_details(dispatcher, tracker)  # read as a "no" too
+            if changing is not None:
+                return changing
             said = last_bot_response(tracker) or ""
             if said.startswith(ACCOUNT_FACTS) and disagrees(latest_text(tracker)):
                 # "no, that's wrong" after the balance or the bill explained: a person looks

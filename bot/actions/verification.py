@@ -17,10 +17,12 @@ from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
 from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, end_form, latest_text,
                                 run_in_session)
+from bot.actions.billing import say_payment_method
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
 from bot.asides import corrects_account_number
 from bot.language import language_slot_update
+from bot.payment_methods import asked_payment_method
 
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
@@ -93,8 +95,11 @@ class ActionRememberRequest(Action):
             dispatcher.utter_message(response="utter_verification_locked", minutes=minutes)
             return events + [SlotSet("verification_locked", True)]
         events += [SlotSet("verification_locked", False), SlotSet("locked_until", None)]
+        method = asked_payment_method(latest_text(tracker)) if intent == "pay_bill" else None
+        if method:  # "can I pay with iDEAL?" needs no account: answered now, the link follows
+            say_payment_method(dispatcher, Context.of(tracker).language, method)
         if not in_form:
-            dispatcher.utter_message(response="utter_verify_first")
+            dispatcher.utter_message(response="utter_verify_then_link" if method else "utter_verify_first")
         elif intent in ACCOUNT_ACTIONS:  # asked while the form waits for an answer
             dispatcher.utter_message(response="utter_answer_after_verification")
         return events

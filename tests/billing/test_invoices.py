@@ -158,6 +158,16 @@ def test_the_payment_bank_account_is_an_example_in_dev_and_unset_elsewhere():
             BillingSettings(**production, **wrong)
 
 
+def test_the_payment_page_takes_a_bank_transfer_unless_set_otherwise():
+    assert BillingSettings(environment="dev").payment_methods == ["bank_transfer"]
+    production = {"environment": "production", "secret_key": "not-the-dev-secret"}
+    assert BillingSettings(**production).payment_methods == []  # no account: nothing to claim
+    provider = BillingSettings(**production, payment_methods=["ideal", "card"])
+    assert provider.payment_methods == ["ideal", "card"]
+    with pytest.raises(ValidationError):
+        BillingSettings(**production, payment_methods=["cheque"])
+
+
 def test_a_payment_taken_twice_is_found_and_left_as_credit(demo, today):
     check = check_double_charge(demo, account_number="10000001", today=today)
     assert check.repeated_payment is None and check.credit_minor == 0

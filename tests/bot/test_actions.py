@@ -885,6 +885,8 @@ def test_no_to_anything_else_ends_the_conversation_instead_of_asking_again(said_
      ["utter_details_by_person", "utter_offer_person"]),
     (ActionClarify(), "nlu_fallback", "ik ben verhuisd", None,
      ["utter_details_by_person", "utter_offer_person"]),
+    (ActionDecline(), "deny", "I need to change my bank account number", None,
+     ["utter_details_by_person", "utter_offer_person"]),
     # while verification asks for a detail, the form goes on as before
     (ActionRephraseInForm(), "nlu_fallback", "ik ben verhuisd", "verify_form", ["utter_rephrase"]),
 ])
@@ -1104,3 +1106,60 @@ def test_a_bereavement_read_as_out_of_scope_or_unclear_gets_condolences_and_a_pe
     assert with_slots({}, events)["offer"] == {"type": "handoff", "reason": "cancel_bereavement"}
     ended = {"event": "active_loop", "timestamp": None, "name": None} in events
     assert ended is in_form  # the rules then end verification instead of asking again
+
+
+def asking_before_verification(text, language="en"):
+    asked = tracker(slots={"language": language}, text=text, intent="pay_bill")
+    dispatcher = CollectingDispatcher()
+    run(ActionRememberRequest(), dispatcher, asked)
+    return dispatcher
+
+
+def test_a_payment_method_is_answered_before_verification_from_what_the_page_takes():
+    dispatcher = asking_before_verification("can I pay with iDEAL?")
+    assert responses(dispatcher) == ["utter_payment_method_refused", "utter_verify_then_link"]
+    assert (dispatcher.messages[0]["refused"], dispatcher.messages[0]["methods"]) == \
+        ("paying with iDEAL", "bank transfer")  # the built-in page: a bank transfer only
+    dispatcher = asking_before_verification("welke betaalmethodes hebben jullie", "nl")
+    assert responses(dispatcher) == ["utter_payment_methods", "utter_verify_then_link"]
+    assert dispatcher.messages[0]["methods"] == "bankoverschrijving"
+    assert responses(asking_before_verification("I want to pay my bill")) == ["utter_verify_first"]
+
+
+def test_a_provider_page_takes_the_methods_it_is_set_to(monkeypatch):
+    monkeypatch.setenv("BILLING_PAYMENT_METHODS", '["ideal", "card", "bank_transfer"]')
+    get_settings.cache_clear()
+    dispatcher = asking_before_verification("do you take credit cards")
+    assert responses(dispatcher)[0] == "utter_payment_method_accepted"
+    assert dispatcher.messages[0]["methods"] == "iDEAL, card and bank transfer"
+    dispatcher = asking_before_verification("kan ik contant betalen", "nl")
+    assert responses(dispatcher)[0] == "utter_payment_method_refused"
+    assert (dispatcher.messages[0]["refused"], dispatcher.messages[0]["methods"]) == \
+        ("contant betalen", "iDEAL, creditcard of betaalpas en bankoverschrijving")
+
+
+def test_asked_after_verification_the_method_comes_with_the_link(own_database):
+    asked = tracker("verified", {"verified": True, "verified_account": "10000002", "language": "en"},
+                    text="do you take credit cards", intent="pay_bill")
+    dispatcher = CollectingDispatcher()
+    assert run(ActionSendPaymentLink(), dispatcher, asked) == []
+    assert responses(dispatcher) == ["utter_payment_method_refused", "utter_payment_link"]
+    assert dispatcher.messages[1]["amount"] == "€66.55"
+
+
+def test_direct_debit_gets_the_link_and_a_colleague_after_verification(own_database):
+    dispatcher, slots = answered_after_verification(
+        ActionSendPaymentLink(), "can I pay by direct debit", "pay_bill", "10000002", "3511CD")
+    # the mandate was explained when it was asked, before verification
+    assert responses(dispatcher) == ["utter_payment_link", "utter_offer_direct_debit"]
+    assert slots["offer"] == {"type": "handoff", "reason": "direct_debit"}
+
+
+def test_direct_debit_not_understood_is_still_answered():
+    asked = tracker(slots={"language": "nl"}, text="kan ik automatisch laten afschrijven",
+                    intent="nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 0.5}],
+                    confidence=0.5)
+    dispatcher = CollectingDispatcher()
+    result = run(ActionClarify(), dispatcher, asked)
+    assert responses(dispatcher) == ["utter_direct_debit_by_person", "utter_offer_direct_debit"]
+    assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "direct_debit"}

@@ -418,6 +418,26 @@ def test_a_change_of_personal_details_is_offered_a_colleague(rasa_server, lang, 
     assert chat.custom()[0]["handoff"]["reason"] == "change_details"
 
 
+def test_a_payment_method_is_answered_and_the_link_follows_verification(rasa_server):
+    chat = Conversation(rasa_server)
+    reply = chat.say("can I pay with iDEAL?")
+    assert "paying with iDEAL isn't possible" in reply and "bank transfer" in reply, reply
+    assert "/pay/" not in reply and "account number" in reply
+    reply = verify(chat, "10000004", "5611GH")
+    assert "/pay/" in reply and "iDEAL" not in reply, reply  # answered once, before
+
+
+def test_direct_debit_is_set_up_by_a_colleague_after_verification(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "nl"})
+    reply = chat.say("kan ik automatisch laten afschrijven?")
+    assert "machtiging" in reply and "klantnummer" in reply, reply
+    reply = verify(chat, "10000002", "3511CD")
+    assert "/pay/" in reply and "automatische incasso te regelen?" in reply, reply
+    chat.say("ja graag")
+    packet = chat.custom()[0]["handoff"]
+    assert (packet["reason"], packet["verified"]) == ("direct_debit", True)
+
+
 def test_a_wrong_account_number_can_be_corrected_without_starting_over(rasa_server):
     chat = Conversation(rasa_server, metadata={"lang": "nl"})
     chat.say("wat is mijn saldo")
