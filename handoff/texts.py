@@ -15,6 +15,20 @@ TEXTS = {
         "en": "Update: you're now number {position} in the queue (about {minutes} min).",
         "nl": "Update: u bent nu nummer {position} in de wachtrij (ongeveer {minutes} min).",
     },
+    "leave_queue_button": {
+        "en": "Stop waiting",
+        "nl": "Stoppen met wachten",
+    },
+    "queued_message_saved": {
+        "en": "Thanks, your message is saved: the colleague reads it when they join. No longer "
+              "need a person? Just say \"never mind\".",
+        "nl": "Dank u, uw bericht is bewaard: de medewerker leest het zodra die erbij komt. Geen "
+              "medewerker meer nodig? Zeg dan \"laat maar\".",
+    },
+    "left_queue": {
+        "en": "You've left the queue. You're back with the assistant: anything else I can help with?",
+        "nl": "U heeft de wachtrij verlaten. U bent weer bij de assistent: kan ik nog ergens mee helpen?",
+    },
     "agent_joined": {
         "en": "{name} from our team has joined the conversation.",
         "nl": "{name} van ons team is bij het gesprek gekomen.",

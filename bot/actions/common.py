@@ -77,11 +77,17 @@ def asked_text(tracker: Tracker, intent: str) -> str:
     return asked_message(tracker, intent)["text"]
 
 
+# Said last when the handoff service handed the conversation back: its note in the tracker
+# (handoff.services.rasa `resume`), after which the customer was asked "anything else?".
+HANDED_BACK = "handed_back"
+
+
 def last_bot_response(tracker: Tracker) -> str | None:
     """The name of the response the bot said last ("utter_anything_else"), if any."""
     for event in reversed(tracker.events):
         if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action")
+            metadata = event.get("metadata") or {}
+            return HANDED_BACK if metadata.get("agent_summary") else metadata.get("utter_action")
     return None
 
 

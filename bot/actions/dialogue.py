@@ -18,8 +18,8 @@ from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
                                       parse_arrangement_choice)
 from bot.actions.billing import PAYMENT_CLAIM, answer_payment_method
-from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, last_bot_response,
-                                latest_text, open_offer, run_in_session)
+from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_aside,
+                                last_bot_response, latest_text, open_offer, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
@@ -32,7 +32,7 @@ from bot.plan_names import unknown_plan_name
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 ASKS_ANYTHING_ELSE = {"utter_anything_else", "utter_you_are_welcome", "utter_person_not_now",
-                      "utter_ok_not_doing_it"}
+                      "utter_ok_not_doing_it", HANDED_BACK}
 # What the bot says about the account (balance, due date, why the bill changed), which a
 # customer can dispute ("no, that's not right").
 ACCOUNT_FACTS = ("utter_balance_", "utter_due_date", "utter_bill_", "utter_reason_",

@@ -1,4 +1,5 @@
-"""The live-agent queue: enqueue with priority, position and wait, claim, release, resolve.
+"""The live-agent queue: enqueue with priority, position and wait, claim, release, resolve,
+and the customer leaving it (abandoned).
 
 Claims are a single conditional UPDATE (status must still be `queued`), so two agents can
 never claim the same conversation, on SQLite or PostgreSQL alike.
@@ -154,4 +155,23 @@ def close(session: Session, *, handoff_id: int, agent: Agent, status: HandoffSta
     conversation = session.get(Conversation, handoff.conversation_id)
     conversation.owner = Owner.bot if status is HandoffStatus.released else Owner.closed
     conversation.agent = None
+    return handoff
+
+
+def abandon(session: Session, conversation: Conversation, *,
+            now: datetime | None = None) -> Handoff | None:
+    """The customer left the queue: their waiting handoff is abandoned and the bot answers
+    again. None when no handoff was waiting (an agent claimed it a moment ago)."""
+    handoff = session.scalar(select(Handoff).where(
+        Handoff.conversation_id == conversation.id, Handoff.status == HandoffStatus.queued))
+    if handoff is None:
+        return None
+    left = session.execute(
+        update(Handoff).where(Handoff.id == handoff.id, Handoff.status == HandoffStatus.queued)
+        .values(status=HandoffStatus.abandoned, closed_at=now or utcnow())
+        .execution_options(synchronize_session=False))
+    if left.rowcount != 1:
+        return None
+    session.refresh(handoff)
+    conversation.owner = Owner.bot
     return handoff

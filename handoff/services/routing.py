@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.db import session_scope, utcnow
@@ -17,6 +18,7 @@ from handoff.errors import BotUnavailable, NotFound
 from handoff.metrics import Metrics
 from handoff.models import Author, Conversation, Handoff, HandoffStatus, Message, Owner
 from handoff.services import queue, transcript
+from handoff.services.leaving import LEAVE_QUEUE, wants_to_leave_queue
 from handoff.services.outbox import enqueue_sms
 from handoff.services.pubsub import QUEUE_TOPIC, InProcessBroker
 from handoff.services.rasa import BotTurn, RasaClient
@@ -68,9 +70,18 @@ class Router:
             line = transcript.append(session, conversation, author=Author.customer, text=text,
                                      broker=self.broker)
             owner, language, seq = conversation.owner, conversation.language, line.seq
+            if owner is Owner.queued:
+                left, replies = self._while_queued(session, conversation, text, bot_text)
         self.metrics.turns.labels(channel, owner.value).inc()
+        if owner is Owner.queued:
+            if left is None:
+                return TurnResult(conversation_id, owner.value, replies)
+            self._after_leaving(conversation_id, left)
+            return TurnResult(conversation_id, Owner.bot.value, replies)
         if owner is not Owner.bot:
             return TurnResult(conversation_id, owner.value)
+        if bot_text == LEAVE_QUEUE:  # a queue's button tapped after the wait ended
+            bot_text = None
         # handoff_seq: Rasa's user event names the line it answers (handoff.services.rasa_events)
         metadata = {"channel": channel, "lang": language, "phone": phone, "handoff_seq": seq}
         # Typed text never reaches Rasa as "/intent{...}" syntax; only real buttons do.
@@ -84,6 +95,47 @@ class Router:
             self.metrics.errors.labels(channel, "bot_unavailable").inc()
             return self._bot_unavailable(conversation_id)
         return self._bot_answered(conversation_id, turn)
+
+    def _while_queued(self, session: Session, conversation: Conversation, text: str,
+                      bot_text: str | None) -> tuple[Handoff | None, list[dict]]:
+        """A waiting customer's message: leaving the queue ("never mind", the Stop waiting
+        button) returns the abandoned handoff; the first message while waiting is
+        acknowledged (saying how to leave), later ones wait for the agent quietly."""
+        if bot_text == LEAVE_QUEUE or wants_to_leave_queue(text):
+            left = queue.abandon(session, conversation)
+            if left is not None:
+                message = transcript.append(session, conversation, author=Author.system,
+                                            text=say("left_queue", conversation.language),
+                                            broker=self.broker)
+                self._deliver(session, conversation, [message])
+                return left, [reply_view(message)]
+        waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation.id,
+                                                       Handoff.status == HandoffStatus.queued))
+        if waiting is None:
+            return None, []
+        written = session.scalar(select(func.count(Message.id)).where(
+            Message.conversation_id == conversation.id, Message.author == Author.customer,
+            Message.created_at >= waiting.queued_at))
+        if written != 1:
+            return None, []
+        message = transcript.append(session, conversation, author=Author.system,
+                                    text=say("queued_message_saved", conversation.language),
+                                    broker=self.broker)
+        self._deliver(session, conversation, [message])
+        return None, [reply_view(message)]
+
+    def _after_leaving(self, conversation_id: str, handoff: Handoff) -> None:
+        self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
+        minutes = max(1, round((handoff.closed_at - handoff.queued_at).total_seconds() / 60))
+        try:
+            self.rasa.resume(conversation_id, f"The customer left the queue after {minutes} min "
+                                              "of waiting; the bot takes over again.")
+        except BotUnavailable:  # the next message reaches the bot anyway; its tracker catches up
+            log.warning("could not resume the bot for %s", conversation_id)
+
+    @staticmethod
+    def _leave_button(conversation: Conversation) -> list[dict]:
+        return [{"title": say("leave_queue_button", conversation.language), "payload": LEAVE_QUEUE}]
 
     def _bot_answered(self, conversation_id: str, turn: BotTurn) -> TurnResult:
         with session_scope(self.sessions) as session:
@@ -150,7 +202,7 @@ class Router:
         handoff.last_update_position = status.position
         handoff.last_update_at = now or utcnow()
         return transcript.append(session, conversation, author=Author.system, text=text,
-                                 broker=self.broker)
+                                 buttons=self._leave_button(conversation), broker=self.broker)
 
     def send_queue_updates(self, now: datetime | None = None) -> int:
         """Tell waiting customers when they moved up meaningfully, or every few minutes."""

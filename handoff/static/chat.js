@@ -26,7 +26,7 @@
       offline: "Connection lost, retrying… Your messages are still sent.",
       send_failed: "Sorry, your message could not be sent. Please try again.",
       restart_confirm: "Start a new conversation? The current one stays with us.",
-      sent_at: "sent at",
+      sent_at: "sent at", stop_waiting: "Stop waiting",
     },
     nl: {
       title: "Klantenservice", mode_label: "Status:", language: "Taal",
@@ -42,7 +42,7 @@
       offline: "Verbinding verbroken, opnieuw verbinden… Uw berichten worden nog verstuurd.",
       send_failed: "Sorry, uw bericht kon niet worden verstuurd. Probeer het opnieuw.",
       restart_confirm: "Een nieuw gesprek beginnen? Het huidige gesprek blijft bij ons bewaard.",
-      sent_at: "verstuurd om",
+      sent_at: "verstuurd om", stop_waiting: "Stoppen met wachten",
     },
   };
 
@@ -104,6 +104,12 @@
       input.focus();
     });
   }
+
+  // The queue's status messages carry the way out; the banner shows the latest one and
+  // keeps its button at hand (the one in the log is disabled once the customer writes).
+  const LEAVE_QUEUE = "/leave_queue";
+  const offersLeaving = (message) => (message.buttons || []).some((b) => b.payload === LEAVE_QUEUE);
+  $("queue-leave").addEventListener("click", () => send(LEAVE_QUEUE, t("stop_waiting")));
 
   $("restart").addEventListener("click", () => {
     if (!window.confirm(t("restart_confirm"))) return;
@@ -221,7 +227,7 @@
     if (mode) setMode(mode);
     if (message.author !== "customer") hideTyping();
     render(message);
-    if (message.author === "system" && state.mode === "queued") {
+    if (message.author === "system" && state.mode === "queued" && offersLeaving(message)) {
       $("queue-text").textContent = message.text;   // position and expected wait
       $("queue-banner").hidden = false;
     }
@@ -248,7 +254,8 @@
         for (const message of body.messages) accept(message, null);
         setMode(body.mode);
         if (body.mode === "queued") {
-          const lastSystem = [...body.messages].reverse().find((m) => m.author === "system");
+          const lastSystem = [...body.messages].reverse().find(
+            (m) => m.author === "system" && offersLeaving(m));
           if (lastSystem) {
             $("queue-text").textContent = lastSystem.text;
             $("queue-banner").hidden = false;

@@ -871,9 +871,13 @@ def test_asking_why_the_details_are_needed_is_answered_during_verification_only(
     ("utter_you_are_welcome", "utter_goodbye"),
     ("utter_balance_due", "utter_anything_else"),  # a no to nothing asked: ask
     (None, "utter_anything_else"),
+    # handed back by an agent or after leaving the queue: "... anything else I can help with?"
+    ("agent_summary", "utter_goodbye"),
 ])
 def test_no_to_anything_else_ends_the_conversation_instead_of_asking_again(said_last, reply):
-    events = [{"event": "bot", "text": "...", "metadata": {"utter_action": said_last} if said_last else {}},
+    metadata = {"agent_summary": True} if said_last == "agent_summary" else \
+        {"utter_action": said_last} if said_last else {}
+    events = [{"event": "bot", "text": "...", "metadata": metadata},
               {"event": "user", "text": "nee", "parse_data": {"intent": {"name": "deny"}}}]
     dispatcher = CollectingDispatcher()
     run(ActionDecline(), dispatcher, tracker(text="nee", intent="deny", events=events))

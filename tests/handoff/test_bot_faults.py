@@ -43,5 +43,7 @@ def test_a_stopped_bot_process_loses_no_message(private_stack, stopped):
     said = [m["text"] for m in history["messages"] if m["author"] == "customer"]
     assert said == ["hi there", "what is my balance please"]
     # Later messages wait for a person instead of vanishing.
-    assert customer.say("hello?")["mode"] == "queued"
-    assert transcript(service, customer.conversation_id)["messages"][-1]["text"] == "hello?"
+    waiting = customer.say("hello?")
+    assert waiting["mode"] == "queued" and "message is saved" in waiting["replies"][0]["text"]
+    history = transcript(service, customer.conversation_id)["messages"]
+    assert [m["text"] for m in history if m["author"] == "customer"][-1] == "hello?"

@@ -162,6 +162,26 @@ def test_journey_from_the_bot_to_an_agent_and_back(handoff_service, staff_passwo
 
 
 @pytest.mark.timeout(300)
+def test_a_waiting_customer_leaves_the_queue_from_the_banner(handoff_service, browser):
+    customer = new_page(browser, handoff_service.url, **PHONE)
+    chat = ChatPage(customer).open(lang="nl")
+    assert "wachtrij" in chat.say("ik wil een medewerker spreken", wait_for="system")
+    leave = customer.locator("#queue-leave")
+    expect(leave).to_have_text("Stoppen met wachten")
+    assert "laat maar" in chat.say("hallo?", wait_for="system")  # acknowledged, way out named
+    expect(customer.locator("#queue-text")).to_contain_text("in de wachtrij")  # still the place
+    shoot(customer, "chat-phone-queue-leave")
+    before = chat.count("system")
+    leave.click()
+    assert "U heeft de wachtrij verlaten" in chat.wait_for("system", before + 1)
+    expect(customer.locator("#mode")).to_have_attribute("data-mode", "bot")
+    expect(customer.locator("#queue-banner")).to_be_hidden()
+    expect(customer.locator("#log .msg-customer .bubble").last).to_have_text("Stoppen met wachten")
+    assert chat.say("wat is mijn saldo?")  # the bot answers again
+    assert customer.problems == []
+
+
+@pytest.mark.timeout(300)
 def test_chat_page_falls_back_to_rest_and_buttons_send_their_payload(handoff_service, browser,
                                                                       staff_password):
     """No WebSocket (a proxy that drops it): the page sends over REST and polls for news."""

@@ -98,6 +98,23 @@ def test_only_the_claiming_agent_closes_and_release_returns_to_the_bot(sessions)
         assert session.get(Conversation, "mine").owner is Owner.bot
 
 
+def test_a_customer_leaving_the_queue_abandons_only_a_waiting_handoff(sessions):
+    with sessions() as session, session.begin():
+        waiting = add_conversation(session, "leaves", minutes_ago=4).id
+        claimed = add_conversation(session, "claimed").id
+        queue.set_presence(session, ANNA, "online")
+        queue.claim(session, handoff_id=claimed, agent=ANNA)
+    with sessions() as session, session.begin():
+        left = queue.abandon(session, session.get(Conversation, "leaves"))
+        assert (left.id, left.status) == (waiting, HandoffStatus.abandoned)
+        assert 4 * 60 <= (left.closed_at - left.queued_at).total_seconds() < 5 * 60
+        assert session.get(Conversation, "leaves").owner is Owner.bot
+        # an agent already has the other one: it stays with them
+        assert queue.abandon(session, session.get(Conversation, "claimed")) is None
+        assert session.get(Conversation, "claimed").owner is Owner.agent
+        assert [h.conversation_id for h in queue.queued(session)] == []
+
+
 def test_a_conversation_is_queued_once(sessions):
     with sessions() as session, session.begin():
         first = add_conversation(session, "twice")

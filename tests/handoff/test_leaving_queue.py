@@ -1,0 +1,83 @@
+"""A waiting customer who no longer needs a person leaves the queue and is back with the bot.
+
+Real processes: Rasa and the action server on the demo data, the handoff service, and the
+Twilio stand-in for the SMS side.
+"""
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.rasa, pytest.mark.timeout(180)]
+
+
+class WebCustomer:
+    def __init__(self, service):
+        self.service, self.conversation_id = service, f"web-{uuid.uuid4().hex[:16]}"
+
+    def say(self, text: str, payload: str | None = None) -> dict:
+        body = {"conversation_id": self.conversation_id, "text": text}
+        if payload:
+            body["payload"] = payload
+        response = httpx.post(self.service.url + "/api/chat/messages", json=body, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+
+def test_a_web_customer_leaves_the_queue_with_its_button_and_the_bot_answers_again(
+        handoff_service, staff_password):
+    customer = WebCustomer(handoff_service)
+    queued = customer.say("I want to talk to a person")
+    assert queued["mode"] == "queued"
+    leave = {"title": "Stop waiting", "payload": "/leave_queue"}
+    assert leave in queued["replies"][-1]["buttons"], queued  # on the queue message
+
+    first = customer.say("are you there?")  # acknowledged once, with the way out
+    assert first["mode"] == "queued" and "your message is saved" in first["replies"][0]["text"]
+    assert 'say "never mind"' in first["replies"][0]["text"]
+    assert customer.say("it's about my bill")["replies"] == []  # then quietly for the agent
+
+    left = customer.say("Stop waiting", payload="/leave_queue")
+    assert left["mode"] == "bot" and "You've left the queue" in left["replies"][0]["text"]
+    with handoff_service.staff("super1", staff_password) as supervisor:
+        handoff = handoff_service.handoff_of(supervisor, customer.conversation_id, "abandoned")
+        assert handoff["status"] == "abandoned"
+        waiting = supervisor.get("/api/handoffs", params={"status": "queued"}).json()
+        assert customer.conversation_id not in [h["conversation_id"] for h in waiting]
+    # the bot was resumed: it answers the next message itself, and a "no" to "anything
+    # else I can help with?" ends the conversation instead of asking again
+    after = customer.say("no")
+    assert after["mode"] == "bot" and "Goodbye" in after["replies"][0]["text"], after
+
+
+def test_a_longer_message_starting_with_never_mind_stays_for_the_agent(handoff_service):
+    customer = WebCustomer(handoff_service)
+    assert customer.say("can I speak to someone please")["mode"] == "queued"
+    reply = customer.say("never mind the bill, my question is about the roaming charges abroad")
+    assert reply["mode"] == "queued"
+
+
+def sms_since(fake, phone: str, seen: int, expect: str, timeout: float = 20) -> str:
+    """The SMS sent to `phone` after the first `seen`, once one matches `expect`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        new = "\n".join(m["body"] for m in fake.messages(phone)[seen:])
+        if re.search(expect, new):
+            return new
+        assert time.monotonic() < deadline, f"no SMS matching {expect!r}; got: {new!r}"
+        time.sleep(0.1)
+
+
+def test_an_sms_customer_leaves_the_queue_by_text(handoff_service, twilio_fake):
+    phone = "+316" + str(uuid.uuid4().int)[:8]
+    assert handoff_service.sms(phone, "talk to a human").status_code == 200
+    queue_sms = sms_since(twilio_fake, phone, 0, r"number \d+ in the queue")
+    assert "1) Stop waiting" in queue_sms, queue_sms  # the button as a numbered option
+    seen = len(twilio_fake.messages(phone))
+    assert handoff_service.sms(phone, "never mind, thanks anyway").status_code == 200
+    assert "You're back with the assistant" in sms_since(twilio_fake, phone, seen, "left the queue")
+    rows = handoff_service.rows("select status from handoffs where conversation_id = :c",
+                                c="sms-" + phone.lstrip("+"))
+    assert [row.status for row in rows] == ["abandoned"]
