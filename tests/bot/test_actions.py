@@ -319,7 +319,7 @@ def test_a_plan_named_with_no_question_open_gets_its_price(value, replies):
     assert len(dispatcher.messages) == len(replies)
 
 
-def test_confirmed_plan_change_is_written_once(bot_database_url):
+def test_confirmed_plan_change_is_written_once(own_database):
     slots = {"verified": True, "verified_account": "10000001", "language": "en",
              "awaiting": "confirm",
              "offer": {"type": "plan_change", "to_plan": "premium", "key": "t:plan:abc"}}
@@ -327,7 +327,7 @@ def test_confirmed_plan_change_is_written_once(bot_database_url):
         dispatcher = CollectingDispatcher()
         run(ActionConfirm(), dispatcher, tracker(slots=slots, intent="affirm"))
         assert responses(dispatcher) == ["utter_plan_changed"]
-    engine = create_engine(bot_database_url)
+    engine = create_engine(own_database)
     with engine.connect() as connection:
         assert connection.scalar(text(
             "select count(*) from plan_changes where idempotency_key = 't:plan:abc'")) == 1
