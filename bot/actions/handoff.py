@@ -39,11 +39,15 @@ CANCELLED_FOR_GOOD = {"cancel_bereavement", "cancel_moving_abroad"}
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
+    """The conversation for the agent; the customer's words with dates of birth and card
+    numbers hidden (the bot's own dates, such as a link's expiry, stay readable)."""
     lines = []
     for event in tracker.events:
         if event.get("event") in ("user", "bot") and event.get("text"):
-            lines.append({"from": "customer" if event["event"] == "user" else "bot",
-                          "text": mask_sensitive(event["text"]), "at": event.get("timestamp")})
+            said_by_customer = event["event"] == "user"
+            lines.append({"from": "customer" if said_by_customer else "bot",
+                          "text": mask_sensitive(event["text"]) if said_by_customer else event["text"],
+                          "at": event.get("timestamp")})
     return lines
 
 

@@ -173,14 +173,16 @@ class Router:
         return result
 
     def _fallback_packet(self, session: Session, conversation: Conversation) -> dict:
-        """Without the bot, the agent still gets the transcript (masked) and the channel."""
+        """Without the bot, the agent still gets the transcript (the customer's words masked)
+        and the channel."""
         lines = transcript.messages_after(session, conversation.id)
         return {"version": 1, "conversation_id": conversation.id, "reason": "bot_unavailable",
                 "language": conversation.language or "en", "channel": conversation.channel,
                 "flags": ["bot_unavailable"], "verified": False, "customer": None, "bill": None,
                 "intent": None, "intents": [], "slots": {}, "bot_tried": [], "offers": [],
-                "transcript": [{"from": m.author.value, "text": mask_sensitive(m.text),
-                                "at": m.created_at.isoformat()} for m in lines]}
+                "transcript": [{"from": m.author.value, "at": m.created_at.isoformat(),
+                                "text": mask_sensitive(m.text) if m.author is Author.customer
+                                else m.text} for m in lines]}
 
     def _after_handoff(self, conversation_id: str) -> None:
         self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})

@@ -713,6 +713,8 @@ def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
          "parse_data": {"intent": {"name": "complain"}}, "timestamp": 1},
         {"event": "user", "text": "12-04-1985", "parse_data": {"intent": {"name": "inform"}},
          "timestamp": 2},
+        {"event": "bot", "text": "You can pay €53.40 here (the link works until 26 November 2026).",
+         "timestamp": 3},
         {"event": "action", "name": "action_handle_complaint", "timestamp": 3},
         {"event": "slot", "name": "offer", "value": {"type": "concession", "kind": "goodwill_credit",
                                                      "amount_minor": 534, "key": "k"}},
@@ -730,6 +732,7 @@ def test_handoff_packet_briefs_the_agent_and_masks_the_date_of_birth():
     assert packet["bot_tried"] == ["action_handle_complaint"]
     texts = [line["text"] for line in packet["transcript"]]
     assert "12-04-1985" not in " ".join(texts) and "••-••-••••" in texts
+    assert "until 26 November 2026" in texts[-1]  # the bot's own dates are no secret
 
 
 @pytest.mark.parametrize("offer, reason, flags", [
