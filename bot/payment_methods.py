@@ -17,7 +17,10 @@ ANY_METHOD = "any"  # "which payment methods do you accept?"
 _METHODS = {
     DIRECT_DEBIT: r"(direct debit|direct debits|automatic payment|automatic payments|autopay|"
                   r"auto pay|pay automatically|paid automatically|taken automatically|"
-                  r"automatische incasso|incasso|machtiging|machtigen|automatisch|automatische)",
+                  r"automatische incasso|incasso|machtiging|machtigen|automatisch|automatische|"
+                  r"(take|taking|collect|debit) (it|the money|the payment|the amount|the bill) "
+                  r"(from|off|out of) my (bank )?account|"
+                  r"van mijn (bank)?rekening (afschrijven|afhalen|halen|laten afschrijven))",
     "ideal": r"(ideal)",
     "paypal": r"(paypal|pay pal)",
     "card": r"(credit card|credit cards|creditcard|creditcards|debit card|debit cards|"

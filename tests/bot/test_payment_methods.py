@@ -11,6 +11,8 @@ from bot.payment_methods import asked_payment_method
     ("can I just transfer the money", "bank_transfer"), ("kan ik het overmaken", "bank_transfer"),
     ("can I pay by direct debit", "direct_debit"), ("kan ik automatisch laten afschrijven", "direct_debit"),
     ("I'd like to set up autopay", "direct_debit"), ("machtiging aanvragen", "direct_debit"),
+    ("can you just take it from my account every month", "direct_debit"),
+    ("kunnen jullie het van mijn rekening afschrijven", "direct_debit"),
     ("which payment methods do you accept", "any"), ("welke betaalmethodes hebben jullie", "any"),
 ])
 def test_questions_about_how_to_pay(text, method):
