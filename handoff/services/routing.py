@@ -146,6 +146,8 @@ class Router:
                         for reply in turn.replies]
             handoff = None
             if turn.handoff_packet is not None:
+                # the bot's language follows what the customer writes: the queue's texts too
+                conversation.language = turn.handoff_packet.get("language") or conversation.language
                 handoff = queue.enqueue(session, conversation, packet=turn.handoff_packet,
                                         reason=turn.handoff_packet.get("reason") or "customer_asked")
                 messages.append(self._queue_status_message(session, conversation, handoff))

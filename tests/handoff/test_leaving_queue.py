@@ -52,6 +52,15 @@ def test_a_web_customer_leaves_the_queue_with_its_button_and_the_bot_answers_aga
     assert after["mode"] == "bot" and "Goodbye" in after["replies"][0]["text"], after
 
 
+def test_a_dutch_customer_waits_and_leaves_in_dutch_without_having_chosen_it(handoff_service):
+    customer = WebCustomer(handoff_service)  # no "lang": the bot reads it from her words
+    queued = customer.say("ik wil graag een medewerker spreken")
+    assert queued["mode"] == "queued" and "in de wachtrij" in queued["replies"][-1]["text"], queued
+    assert queued["replies"][-1]["buttons"][0]["title"] == "Stoppen met wachten"
+    left = customer.say("laat maar")
+    assert left["mode"] == "bot" and "U heeft de wachtrij verlaten" in left["replies"][0]["text"]
+
+
 def test_a_longer_message_starting_with_never_mind_stays_for_the_agent(handoff_service):
     customer = WebCustomer(handoff_service)
     assert customer.say("can I speak to someone please")["mode"] == "queued"
