@@ -14,7 +14,8 @@ DEV_SECRET = "dev-only-secret-change-me"
 DEV_PAYMENT_BENEFICIARY = "Example Billing B.V. (demo)"
 DEV_PAYMENT_IBAN = "NL91ABNA0417164300"
 # Ways a payment link's page can take money (direct debit is no link: a colleague sets it up).
-PaymentMethod = Literal["ideal", "card", "paypal", "bank_transfer"]
+PaymentMethod = Literal["ideal", "card", "paypal", "apple_pay", "google_pay", "bancontact",
+                        "bank_transfer"]
 
 
 def valid_iban(iban: str) -> bool:

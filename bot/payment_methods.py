@@ -23,6 +23,9 @@ _METHODS = {
                   r"van mijn (bank)?rekening (afschrijven|afhalen|halen|laten afschrijven))",
     "ideal": r"(ideal)",
     "paypal": r"(paypal|pay pal)",
+    "apple_pay": r"(apple pay|applepay)",
+    "google_pay": r"(google pay|googlepay|gpay)",
+    "bancontact": r"(bancontact)",
     "card": r"(credit card|credit cards|creditcard|creditcards|debit card|debit cards|"
             r"debitcard|card|cards|visa|mastercard|maestro|amex|american express|pinpas|"
             r"bankpas|betaalpas|pinnen|pin)",
@@ -43,8 +46,9 @@ _ASKING = re.compile(
 
 
 def asked_payment_method(text: str) -> str | None:
-    """The payment method a message asks about (`ideal`, `card`, `paypal`, `cash`,
-    `bank_transfer`, `direct_debit`, or `any` for the methods in general), or None; "I paid
+    """The payment method a message asks about (`ideal`, `card`, `paypal`, `apple_pay`,
+    `google_pay`, `bancontact`, `cash`, `bank_transfer`, `direct_debit`, or `any` for the
+    methods in general), or None; "I paid
     with iDEAL yesterday" tells of a payment and asks nothing."""
     cleaned = plain_words(text)
     if not (_ASKING.search(cleaned) or text.rstrip().endswith("?")) or says_already_paid(text):

@@ -26,17 +26,20 @@ from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
 from bot.payment_methods import ANY_METHOD, DIRECT_DEBIT, asked_payment_method
 
 # How each payment method is named in a list ("by iDEAL and bank transfer") and when refused.
+WALLETS = {"paypal": "PayPal", "apple_pay": "Apple Pay", "google_pay": "Google Pay",
+           "bancontact": "Bancontact"}
 METHOD_NAMES = {
-    "en": {"ideal": "iDEAL", "card": "card", "paypal": "PayPal", "bank_transfer": "bank transfer"},
-    "nl": {"ideal": "iDEAL", "card": "creditcard of betaalpas", "paypal": "PayPal",
+    "en": {"ideal": "iDEAL", "card": "card", **WALLETS, "bank_transfer": "bank transfer"},
+    "nl": {"ideal": "iDEAL", "card": "creditcard of betaalpas", **WALLETS,
            "bank_transfer": "bankoverschrijving"},
 }
 REFUSED_METHODS = {
-    "en": {"ideal": "paying with iDEAL", "card": "paying by card", "paypal": "paying with PayPal",
+    "en": {"ideal": "paying with iDEAL", "card": "paying by card",
+           **{key: f"paying with {name}" for key, name in WALLETS.items()},
            "cash": "paying in cash", "bank_transfer": "paying by bank transfer"},
     "nl": {"ideal": "betalen met iDEAL", "card": "betalen met een creditcard of betaalpas",
-           "paypal": "betalen met PayPal", "cash": "contant betalen",
-           "bank_transfer": "betalen per bankoverschrijving"},
+           **{key: f"betalen met {name}" for key, name in WALLETS.items()},
+           "cash": "contant betalen", "bank_transfer": "betalen per bankoverschrijving"},
 }
 
 # "I already paid" has no intent of its own; read as not understood, it is remembered under

@@ -2,7 +2,7 @@
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_as
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
-from bot.actions.verification import check_details_sent_unasked
+from bot.actions.verification import check_details_sent_unasked, second_factor_given
 from bot.account_details import asks_to_change_details
 from bot.asides import disagrees, is_closing, is_pause
 from bot.language import requested_language
@@ -170,7 +170,21 @@ def answer_without_intent(dispatcher: CollectingDispatcher,
     changing = answer_change_of_details(dispatcher, tracker)
     if changing is not None:
         return changing
-    return answer_payment_method(dispatcher, tracker)  # "kan ik automatisch betalen?"
+    return answer_payment_method_then_link(dispatcher, tracker)  # "kan ik automatisch betalen?"
+
+
+def answer_payment_method_then_link(dispatcher: CollectingDispatcher,
+                                    tracker: Tracker) -> list[EventType] | None:
+    """A payment method question not read as `pay_bill`: answered, then on to the payment
+    link as if it had been (verification first, with any details sent along)."""
+    events = answer_payment_method(dispatcher, tracker)
+    if events is None or events:  # not one, or direct debit: a colleague is offered
+        return events
+    if Context.of(tracker).verified:
+        return [FollowupAction("action_send_payment_link")]
+    dispatcher.utter_message(response="utter_verify_then_link")
+    return [SlotSet("pending_request", ["pay_bill"]), *second_factor_given(tracker),
+            FollowupAction("verify_form")]
 
 
 def answer_change_of_details(dispatcher: CollectingDispatcher,

@@ -1170,3 +1170,24 @@ def test_direct_debit_not_understood_is_still_answered():
     result = run(ActionClarify(), dispatcher, asked)
     assert responses(dispatcher) == ["utter_direct_debit_by_person", "utter_offer_direct_debit"]
     assert with_slots({}, result)["offer"] == {"type": "handoff", "reason": "direct_debit"}
+
+
+def test_a_payment_method_question_not_understood_goes_on_to_the_link():
+    asked = tracker(slots={"language": "en", "account_number": "10000003"},
+                    text="my account number is 10000003 and I was born 30-01-1978, can I pay by card?",
+                    intent="nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 0.5}],
+                    confidence=0.5)
+    asked.latest_message["entities"] = [entity("account_number", "10000003"),
+                                        entity("date_of_birth", "30-01-1978")]
+    dispatcher = CollectingDispatcher()
+    events = run(ActionClarify(), dispatcher, asked)
+    assert responses(dispatcher) == ["utter_payment_method_refused", "utter_verify_then_link"]
+    # the details sent along are checked when the form starts; the link follows it
+    assert with_slots({}, events) == {"pending_request": ["pay_bill"], "second_factor": "30-01-1978"}
+    assert events[-1] == {"event": "followup", "name": "verify_form", "timestamp": None}
+    verified = tracker(slots={"language": "en", "verified": True, "verified_account": "10000003"},
+                       text="kan ik met ideal betalen", intent="out_of_scope")
+    dispatcher = CollectingDispatcher()
+    events = run(ActionOutOfScope(), dispatcher, verified)
+    assert responses(dispatcher) == ["utter_payment_method_refused"]
+    assert events == [{"event": "followup", "name": "action_send_payment_link", "timestamp": None}]

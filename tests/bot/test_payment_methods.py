@@ -8,6 +8,7 @@ from bot.payment_methods import asked_payment_method
     ("can I pay with iDEAL?", "ideal"), ("kan ik met ideal betalen", "ideal"),
     ("do you take credit cards", "card"), ("accepteren jullie een creditcard?", "card"),
     ("is paypal possible", "paypal"), ("kan ik contant betalen", "cash"),
+    ("can I pay with apple pay", "apple_pay"), ("kan ik met bancontact betalen?", "bancontact"),
     ("can I just transfer the money", "bank_transfer"), ("kan ik het overmaken", "bank_transfer"),
     ("can I pay by direct debit", "direct_debit"), ("kan ik automatisch laten afschrijven", "direct_debit"),
     ("I'd like to set up autopay", "direct_debit"), ("machtiging aanvragen", "direct_debit"),
