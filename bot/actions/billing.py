@@ -298,17 +298,24 @@ def listed(names: list[str], language: str) -> str:
 
 
 def say_payment_method(dispatcher: CollectingDispatcher, language: str, method: str) -> None:
-    """Answer "can I pay with iDEAL?" from what the payment page takes (a setting); direct
-    debit needs a mandate, which a colleague sets up."""
+    """Answer "can I pay with iDEAL?" from what the payment page takes (a setting), "can I
+    transfer it?" with the bank account; direct debit needs a mandate a colleague sets up."""
     if method == DIRECT_DEBIT:
         dispatcher.utter_message(response="utter_direct_debit_by_person")
         return
-    accepted = billing_settings().payment_methods
+    settings = billing_settings()
+    accepted = settings.payment_methods
     if not accepted:  # a provider's page that nobody listed: don't guess
         dispatcher.utter_message(response="utter_payment_methods_on_page")
         return
     methods = listed([METHOD_NAMES[language][m] for m in accepted], language)
-    if method == ANY_METHOD:
+    if method == "bank_transfer" and method in accepted and settings.payment_iban:
+        # the company's account is no secret; the reference ties the money to the customer
+        iban = settings.payment_iban
+        dispatcher.utter_message(response="utter_bank_transfer_details",
+                                 beneficiary=settings.payment_beneficiary,
+                                 iban=" ".join(iban[i:i + 4] for i in range(0, len(iban), 4)))
+    elif method == ANY_METHOD:
         dispatcher.utter_message(response="utter_payment_methods", methods=methods)
     elif method in accepted:
         dispatcher.utter_message(response="utter_payment_method_accepted", methods=methods)

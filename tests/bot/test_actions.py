@@ -1131,6 +1131,11 @@ def test_a_payment_method_is_answered_before_verification_from_what_the_page_tak
     assert responses(dispatcher) == ["utter_payment_methods", "utter_verify_then_link"]
     assert dispatcher.messages[0]["methods"] == "bankoverschrijving"
     assert responses(asking_before_verification("I want to pay my bill")) == ["utter_verify_first"]
+    # a bank transfer needs no link: where to, and the reference
+    dispatcher = asking_before_verification("wat is jullie rekeningnummer? ik wil het overmaken", "nl")
+    assert responses(dispatcher) == ["utter_bank_transfer_details", "utter_verify_then_link"]
+    assert (dispatcher.messages[0]["beneficiary"], dispatcher.messages[0]["iban"]) == \
+        ("Example Billing B.V. (demo)", "NL91 ABNA 0417 1643 00")
 
 
 def test_a_provider_page_takes_the_methods_it_is_set_to(monkeypatch):
