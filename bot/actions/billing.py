@@ -19,7 +19,7 @@ from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     explain_latest_bill, get_balance, latest_payment,
 )
-from bot.actions.common import AccountAction, Context, answers, asked_text, latest_text
+from bot.actions.common import AccountAction, Context, answers, asked_text
 from bot.actions.concessions import offer_best_concession, offer_person
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
                                 disputes_late_fee, is_payment_message, paid_instantly)
@@ -328,16 +328,6 @@ def offer_direct_debit(dispatcher: CollectingDispatcher) -> list[EventType]:
     return offer_person(dispatcher, "direct_debit", response="utter_offer_direct_debit")
 
 
-def answer_payment_method(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
-    """A payment method question the classifier did not read as `pay_bill` ("kan ik
-    automatisch laten afschrijven?" not understood): its answer's events, or None."""
-    method = asked_payment_method(latest_text(tracker))
-    if method is None:
-        return None
-    say_payment_method(dispatcher, tracker.get_slot("language") or "en", method)
-    return offer_direct_debit(dispatcher) if method == DIRECT_DEBIT else []
-
-
 @answers("pay_bill", "action_send_payment_link")
 class ActionSendPaymentLink(BillQuestion):
     """The payment link; a question about how to pay asked just now is answered first (one
@@ -353,8 +343,7 @@ class ActionSendPaymentLink(BillQuestion):
             link = create_payment_link(session, account_number=context.account_number)
         except InvalidRequest:
             dispatcher.utter_message(response="utter_nothing_to_pay")
-            link = None
-        if link is not None:
+        else:
             dispatcher.utter_message(response="utter_payment_link",
                                      amount=context.money(link.amount_minor, link.currency),
                                      url=link.url, expires=context.date(link.expires_at.date()))

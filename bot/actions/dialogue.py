@@ -17,7 +17,7 @@ from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
                                       parse_arrangement_choice)
-from bot.actions.billing import PAYMENT_CLAIM, answer_payment_method
+from bot.actions.billing import PAYMENT_CLAIM, offer_direct_debit, say_payment_method
 from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_aside,
                                 last_bot_response, latest_text, open_offer, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
@@ -28,6 +28,7 @@ from bot.account_details import asks_to_change_details
 from bot.asides import disagrees, is_closing, is_pause
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
+from bot.payment_methods import DIRECT_DEBIT, asked_payment_method
 from bot.plan_names import unknown_plan_name
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
@@ -176,11 +177,16 @@ def answer_without_intent(dispatcher: CollectingDispatcher,
 def answer_payment_method_then_link(dispatcher: CollectingDispatcher,
                                     tracker: Tracker) -> list[EventType] | None:
     """A payment method question not read as `pay_bill`: answered, then on to the payment
-    link as if it had been (verification first, with any details sent along)."""
-    events = answer_payment_method(dispatcher, tracker)
-    if events is None or events:  # not one, or direct debit: a colleague is offered
-        return events
-    if Context.of(tracker).verified:
+    link as if it had been (verification first, with any details sent along); direct debit
+    is offered a colleague instead."""
+    method = asked_payment_method(latest_text(tracker))
+    if method is None:
+        return None
+    context = Context.of(tracker)
+    say_payment_method(dispatcher, context.language, method)
+    if method == DIRECT_DEBIT:
+        return offer_direct_debit(dispatcher)
+    if context.verified:
         return [FollowupAction("action_send_payment_link")]
     dispatcher.utter_message(response="utter_verify_then_link")
     return [SlotSet("pending_request", ["pay_bill"]), *second_factor_given(tracker),

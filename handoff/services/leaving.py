@@ -6,6 +6,8 @@ about roaming") is for the agent, so only short messages count.
 """
 import re
 
+from bot.language import plain_words
+
 LEAVE_QUEUE = "/leave_queue"  # the button's payload; never forwarded to the bot
 MAX_WORDS = 8
 
@@ -20,13 +22,12 @@ _PHRASES = (
     r"geen medewerker meer nodig"
 )
 _START_OR_END = re.compile(rf"^({_PHRASES})\b|\b({_PHRASES})$")
-_WORD = re.compile(r"[\w']+")
 
 
 def wants_to_leave_queue(text: str) -> bool:
     """True for "never mind", "I figured it out, thanks", "laat maar"; not for a longer
     message for the agent or for "cancel" alone (it may be about the subscription)."""
-    words = _WORD.findall(text.lower().replace("\u2019", "'"))
+    words = plain_words(text).split()
     while words and words[-1] in ("thanks", "thank", "you", "bedankt", "dank", "je", "u", "please",
                                   "graag", "alsjeblieft", "anyway", "toch"):
         words.pop()  # "never mind, thanks anyway": what matters comes before

@@ -158,12 +158,17 @@ def close(session: Session, *, handoff_id: int, agent: Agent, status: HandoffSta
     return handoff
 
 
+def waiting(session: Session, conversation: Conversation) -> Handoff | None:
+    """The conversation's handoff still in the queue, if any."""
+    return session.scalar(select(Handoff).where(
+        Handoff.conversation_id == conversation.id, Handoff.status == HandoffStatus.queued))
+
+
 def abandon(session: Session, conversation: Conversation, *,
             now: datetime | None = None) -> Handoff | None:
     """The customer left the queue: their waiting handoff is abandoned and the bot answers
     again. None when no handoff was waiting (an agent claimed it a moment ago)."""
-    handoff = session.scalar(select(Handoff).where(
-        Handoff.conversation_id == conversation.id, Handoff.status == HandoffStatus.queued))
+    handoff = waiting(session, conversation)
     if handoff is None:
         return None
     left = session.execute(

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.db import session_scope, utcnow
-from billing_core.security import mask_sensitive
 from handoff.core.config import Settings
 from handoff.errors import BotUnavailable, NotFound
 from handoff.metrics import Metrics
@@ -109,8 +108,7 @@ class Router:
                                             broker=self.broker)
                 self._deliver(session, conversation, [message])
                 return left, [reply_view(message)]
-        waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation.id,
-                                                       Handoff.status == HandoffStatus.queued))
+        waiting = queue.waiting(session, conversation)
         if waiting is None:
             return None, []
         written = session.scalar(select(func.count(Message.id)).where(
@@ -182,9 +180,8 @@ class Router:
                 "language": conversation.language or "en", "channel": conversation.channel,
                 "flags": ["bot_unavailable"], "verified": False, "customer": None, "bill": None,
                 "intent": None, "intents": [], "slots": {}, "bot_tried": [], "offers": [],
-                "transcript": [{"from": m.author.value, "at": m.created_at.isoformat(),
-                                "text": mask_sensitive(m.text) if m.author is Author.customer
-                                else m.text} for m in lines]}
+                "transcript": [{"from": m.author.value, "text": transcript.staff_text(m),
+                                "at": m.created_at.isoformat()} for m in lines]}
 
     def _after_handoff(self, conversation_id: str) -> None:
         self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})

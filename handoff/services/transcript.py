@@ -64,10 +64,15 @@ def messages_after(session: Session, conversation_id: str, after: int = 0,
         .order_by(Message.seq).limit(limit)))
 
 
+def staff_text(message: Message) -> str:
+    """A line as staff see it: the customer's dates of birth and card numbers hidden."""
+    return mask_sensitive(message.text) if message.author is Author.customer else message.text
+
+
 def message_view(message: Message, *, masked: bool = False) -> dict:
     """A transcript line for clients; `masked` (staff views) hides dates of birth and card numbers."""
-    text = mask_sensitive(message.text) if masked and message.author is Author.customer else message.text
-    view = {"seq": message.seq, "author": message.author.value, "text": text,
+    view = {"seq": message.seq, "author": message.author.value,
+            "text": staff_text(message) if masked else message.text,
             "at": message.created_at.isoformat()}
     if message.buttons:
         view["buttons"] = message.buttons
