@@ -120,12 +120,35 @@ EOF
 # Run a command with output going to a log; on failure show the tail and stop.
 run_logged() { # <logfile> <cmd...>
     local logf="$1"; shift
-    if ! "$@" >>"$logf" 2>&1; then
-        printf 'setup: ERROR: command failed: %s\n' "$*" >&2
-        printf 'setup: last lines of %s:\n' "$logf" >&2
-        grep -v "^WARNING: Location '.*' is ignored" "$logf" | tail -n 40 >&2 || true
-        exit 1
-    fi
+    "$@" >>"$logf" 2>&1 || command_failed "$logf" "$@"
+}
+
+command_failed() { # <logfile> <cmd...>
+    local logf="$1"; shift
+    printf 'setup: ERROR: command failed: %s\n' "$*" >&2
+    printf 'setup: last lines of %s:\n' "$logf" >&2
+    grep -v "^WARNING: Location '.*' is ignored" "$logf" | tail -n 40 >&2 || true
+    exit 1
+}
+
+# run_apt <logfile> <cmd...>: run_logged for apt-get, but while another apt-get or dpkg holds
+# apt's locks (a second `make` setting up at the same time) it waits, up to 10 min, instead of failing.
+run_apt() {
+    local logf="$1"; shift
+    local tries=0 attempt
+    while true; do
+        attempt="$logf.attempt"
+        if "$@" >"$attempt" 2>&1; then
+            cat "$attempt" >>"$logf"; rm -f "$attempt"; return
+        fi
+        cat "$attempt" >>"$logf"
+        if grep -q "Could not get lock" "$attempt" && ((tries < 120)); then
+            ((tries == 0)) && log "another apt-get holds apt's lock; waiting for it…"
+            tries=$((tries + 1)); sleep 5; continue
+        fi
+        rm -f "$attempt"
+        command_failed "$logf" "$@"
+    done
 }
 
 # ensure_venv <venv> <constraints> <spec> <hint> <required dists...>
@@ -214,8 +237,8 @@ ensure_debian_package() {
     log "installing Debian $package ($purpose) with apt-get (takes ~1-2 min)…"
     local logf="/tmp/billing-setup-$package.log" t0=$SECONDS
     : >"$logf"
-    run_logged "$logf" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-    run_logged "$logf" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$package"
+    run_apt "$logf" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+    run_apt "$logf" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$package"
     [[ -x "$path" ]] || die "apt-get installed $package but $path does not exist; see $logf"
     log "$package installed ($((SECONDS - t0)) s)"
 }
