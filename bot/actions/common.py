@@ -91,9 +91,47 @@ def last_bot_response(tracker: Tracker) -> str | None:
     return None
 
 
+# The bot's replies that keep an offer's question open: it asked again, or answered a
+# request for a moment. Any other answer moves the conversation on (see `open_offer`).
+KEEPS_OFFER_OPEN = {"utter_confirm_again", "utter_take_your_time", "utter_why_we_verify",
+                    "utter_offer_again"}
+
+
 def open_offer(tracker: Tracker) -> dict | None:
-    """What the bot asked the customer to confirm, while that question is still open."""
-    return tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+    """What the bot asked the customer to confirm, while that question is still open: the
+    customer has not talked about anything else since. A later "fine, do it" must not carry
+    out a preview the customer had moved away from (`offered_earlier` holds such an offer)."""
+    offer = _offer_and_message(tracker)
+    return offer[0] if offer and not offer[2] else None
+
+
+def offered_earlier(tracker: Tracker) -> tuple[dict, dict | None] | None:
+    """An offer still stored but no longer open (see `open_offer`), and the bot's message
+    that made it (its `bot` event), to ask about it again before acting on it."""
+    offer = _offer_and_message(tracker)
+    return (offer[0], offer[1]) if offer and offer[2] else None
+
+
+def _offer_and_message(tracker: Tracker) -> tuple[dict, dict | None, bool] | None:
+    """The stored offer, the bot event that made it, and whether the customer moved on."""
+    offer = tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
+    if not offer:
+        return None
+    events = tracker.events
+    made_at = next((i for i in range(len(events) - 1, -1, -1)
+                    if events[i].get("event") == "slot" and events[i].get("name") == "offer"
+                    and events[i].get("value")), None)
+    if made_at is None:  # set without a trace (tests): nothing says it went stale
+        return offer, None, False
+    message = next((e for e in reversed(events[:made_at]) if e.get("event") == "bot"), None)
+    user_turns = [i for i in range(made_at, len(events)) if events[i].get("event") == "user"]
+    moved_on = False
+    for start, end in zip(user_turns, user_turns[1:]):  # every turn before the current one
+        replies = {(e.get("metadata") or {}).get("utter_action")
+                   for e in events[start:end] if e.get("event") == "bot"}
+        if not replies & KEEPS_OFFER_OPEN:
+            moved_on = True
+    return offer, message, moved_on
 
 
 def end_form() -> list[EventType]:

@@ -19,7 +19,8 @@ from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_f
                                       parse_arrangement_choice)
 from bot.actions.billing import PAYMENT_CLAIM, offer_direct_debit, say_payment_method
 from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_aside,
-                                last_bot_response, latest_text, open_offer, run_in_session)
+                                last_bot_response, latest_text, offered_earlier, open_offer,
+                                run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
@@ -106,6 +107,9 @@ class ActionConfirm(Action):
         context = Context.of(tracker)
         offer = open_offer(tracker)
         if not offer:
+            earlier = offered_earlier(tracker)
+            if earlier:  # a "yes" after other topics: show the offer again, act on the next yes
+                return offer_again(dispatcher, *earlier)
             if ask_open_choice_again(dispatcher, tracker):  # "yes" to "which plan?"
                 return []
             dispatcher.utter_message(response="utter_what_can_i_do")
@@ -128,6 +132,18 @@ class ActionConfirm(Action):
                 return offer_person(dispatcher, "confirmation_failed")
 
         return await run_in_session(dispatcher, handle, tracker, context)
+
+
+def offer_again(dispatcher: CollectingDispatcher, offer: dict,
+                message: dict | None) -> list[EventType]:
+    """Say the bot's offer again (its own words and buttons) and open it anew."""
+    if message is None:
+        dispatcher.utter_message(response="utter_confirm_again")
+    else:
+        dispatcher.utter_message(response="utter_offer_again")
+        dispatcher.utter_message(text=message.get("text"),
+                                 buttons=(message.get("data") or {}).get("buttons") or [])
+    return [SlotSet("awaiting", "confirm"), SlotSet("offer", offer)]
 
 
 CHOICE_UNCLEAR = {"plan_choice": "utter_plan_choice_unclear",

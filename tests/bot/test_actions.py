@@ -497,6 +497,67 @@ def test_asking_for_the_plan_one_already_has_asks_which_plan_instead(own_databas
     assert with_slots(slots, events)["offer"]["to_plan"] == "premium"
 
 
+def offer_made_then(*turns):
+    """Tracker events: the bot previews a switch to Premium, then each (customer text, the
+    bot's reply response) turn, then the customer's current message."""
+    offer = {"type": "plan_change", "to_plan": "premium", "key": "t:plan:stale"}
+    events = [{"event": "user", "text": "switch me to premium"},
+              {"event": "bot", "text": "Switching to Premium ... Shall I make the change?",
+               "data": {"buttons": [{"title": "Yes, switch", "payload": "/affirm"}]},
+               "metadata": {"utter_action": "utter_plan_change_preview"}},
+              {"event": "slot", "name": "awaiting", "value": "confirm"},
+              {"event": "slot", "name": "offer", "value": offer}]
+    for text_, reply in turns:
+        events += [{"event": "user", "text": text_},
+                   {"event": "bot", "text": "...", "metadata": {"utter_action": reply}}]
+    return offer, events + [{"event": "user", "text": "fine, do it"}]
+
+
+@pytest.mark.parametrize("turns, writes", [
+    ([], 1),
+    ([("hang on", "utter_take_your_time")], 1),  # a moment asked for keeps the question open
+    ([("what does that cost a year?", "utter_plans")], 0),  # the customer moved on
+    ([("hmm, plus instead", "utter_clarify")], 0),
+])
+def test_a_yes_carries_out_an_offer_only_while_its_question_is_open(own_database, turns, writes):
+    offer, events = offer_made_then(*turns)
+    slots = {"verified": True, "verified_account": "10000003", "language": "en",
+             "awaiting": "confirm", "offer": offer}
+    dispatcher = CollectingDispatcher()
+    returned = run(ActionConfirm(), dispatcher, tracker(slots=slots, intent="affirm",
+                                                        text="fine, do it", events=events))
+    engine = create_engine(own_database)
+    with engine.connect() as connection:
+        assert connection.scalar(text(
+            "select count(*) from plan_changes where idempotency_key = 't:plan:stale'")) == writes
+    engine.dispose()
+    if writes:
+        assert responses(dispatcher) == ["utter_plan_changed"]
+        return
+    # shown again, in the bot's own words and buttons, and open anew for the next yes
+    assert responses(dispatcher) == ["utter_offer_again", None]
+    assert dispatcher.messages[1]["text"].endswith("Shall I make the change?")
+    assert dispatcher.messages[1]["buttons"] == [{"title": "Yes, switch", "payload": "/affirm"}]
+    assert {"event": "slot", "name": "offer", "value": offer, "timestamp": None} in returned
+    reopened = events + [{"event": "bot", "text": "...", "metadata": {}}] + [
+        {"event": "slot", "name": "offer", "value": offer}, {"event": "user", "text": "yes"}]
+    dispatcher = CollectingDispatcher()
+    run(ActionConfirm(), dispatcher, tracker(slots=slots, intent="affirm", text="yes",
+                                             events=reopened))
+    assert responses(dispatcher) == ["utter_plan_changed"]
+
+
+def test_a_no_after_the_customer_moved_on_declines_nothing_and_clears_the_offer():
+    offer, events = offer_made_then(("what plans are there?", "utter_plans"))
+    slots = {"verified": True, "verified_account": "10000003", "language": "en",
+             "awaiting": "confirm", "offer": offer}
+    dispatcher = CollectingDispatcher()
+    returned = run(ActionDecline(), dispatcher, tracker(slots=slots, intent="deny", text="no",
+                                                        events=events))
+    assert responses(dispatcher) == ["utter_anything_else"]
+    assert with_slots(slots, returned)["offer"] is None
+
+
 def test_an_unsure_yes_is_asked_again_before_anything_is_written(bot_database_url):
     slots = {"verified": True, "verified_account": "10000003", "language": "en",
              "awaiting": "confirm",
