@@ -25,29 +25,59 @@ def normalize_postcode(text: str) -> str:
     return re.sub(r"\s+", "", text).upper()
 
 
-def parse_date_of_birth(text: str) -> date:
+# Words around a date of birth that say nothing about it ("I was born on the 12th of April").
+_DATE_FILLER = {"i", "was", "born", "on", "the", "of", "my", "date", "birth", "dob", "is", "its",
+                "it's", "ik", "ben", "geboren", "op", "mijn", "geboortedatum", "de", "het", "van"}
+_ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th|ste|de|e)")
+# Two-digit years are read in this century only up to this many years ago ("05" is 2005 but
+# "15" is 1915 in 2026): younger people are no account holders.
+_YOUNGEST_CUSTOMER_YEARS = 16
+
+
+def parse_date_of_birth(text: str, *, today: date | None = None) -> date:
     """Accept 1985-04-12, 12-04-1985, 12/04/1985, 12.04.1985, 12 april 1985, April 12, 1985,
-    and without separators 12041985 or 19850412.
+    the 12th of April 1985, two-digit years (12-04-85, 12 april '85) and without separators
+    12041985 or 19850412, with words such as "born on" around them.
 
     Numeric dates with the day first are read day-first (European), as customers here write.
+    A year before 1900 or in the future is no date of birth (an error, not a mismatch).
     """
-    cleaned = text.strip().lower().replace(",", " ")
+    today = today or date.today()
+    cleaned = re.sub(r"[,']", " ", text.strip().lower())
+    cleaned = " ".join(w for w in cleaned.replace(":", " ").split() if w not in _DATE_FILLER)
     if re.fullmatch(r"\d{8}", cleaned):
         return _undivided_date(cleaned)
     try:
         if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", cleaned):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", cleaned):
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        words = cleaned.split()
-        if len(words) == 3:
+            found = date(int(m[1]), int(m[2]), int(m[3]))
+        elif m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})", cleaned):
+            found = date(_year(m[3], today), int(m[2]), int(m[1]))
+        else:
+            words = [_ORDINAL.fullmatch(w)[1] if _ORDINAL.fullmatch(w) else w
+                     for w in cleaned.split()]
+            if len(words) != 3 or not re.fullmatch(r"\d{4}|\d{2}", words[2]):
+                raise InvalidRequest(f"not a date of birth: {text!r}")
             if words[0].isdigit() and words[1] in _MONTHS:
-                return date(int(words[2]), _MONTHS[words[1]], int(words[0]))
-            if words[0] in _MONTHS and words[1].isdigit():
-                return date(int(words[2]), _MONTHS[words[0]], int(words[1]))
+                found = date(_year(words[2], today), _MONTHS[words[1]], int(words[0]))
+            elif words[0] in _MONTHS and words[1].isdigit():
+                found = date(_year(words[2], today), _MONTHS[words[0]], int(words[1]))
+            else:
+                raise InvalidRequest(f"not a date of birth: {text!r}")
     except ValueError as exc:
         raise InvalidRequest(f"not a valid date: {text!r}") from exc
-    raise InvalidRequest(f"not a date of birth: {text!r}")
+    if not 1900 <= found.year <= today.year or found > today:
+        raise InvalidRequest(f"not a date of birth: {text!r}")
+    return found
+
+
+def _year(digits: str, today: date) -> int:
+    """'1985' -> 1985; '85' -> 1985 and '01' -> 2001: this century only for someone old
+    enough to be a customer."""
+    if len(digits) == 4:
+        return int(digits)
+    this_century = today.year // 100 * 100 + int(digits)
+    return this_century if this_century <= today.year - _YOUNGEST_CUSTOMER_YEARS \
+        else this_century - 100
 
 
 def _undivided_date(digits: str) -> date:

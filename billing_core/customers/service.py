@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing_core.actor import Actor
+from billing_core.audit.models import AuditEvent
 from billing_core.audit.service import record_event
 from billing_core.customers.models import Account, Customer
 from billing_core.db import utcnow
@@ -106,10 +107,18 @@ def verify_identity(
     account = session.scalar(
         select(Account).where(Account.account_number == (number or "").strip()).with_for_update()
     ) if number else None
+    failures_here, conversation_locked_until = _attempts_in_conversation(
+        session, conversation_id=conversation_id, now=now)
+    if conversation_locked_until:
+        record_event(session, actor=actor, action="verification.locked", entity_type="account",
+                     entity_id=number, account_id=account.id if account else None,
+                     conversation_id=conversation_id)
+        return VerificationResult(VerificationStatus.locked, locked_until=conversation_locked_until)
     if account is None:
         record_event(session, actor=actor, action="verification.unknown_account",
                      entity_type="account", entity_id=number, conversation_id=conversation_id)
-        return VerificationResult(VerificationStatus.failed, attempts_left=MAX_FAILED_ATTEMPTS - 1)
+        return _failure(session, actor=actor, number=number, account=None,
+                        failures=failures_here + 1, conversation_id=conversation_id, now=now)
 
     if account.verification_locked_until and account.verification_locked_until > now:
         record_event(session, actor=actor, action="verification.locked", entity_type="account",
@@ -144,10 +153,54 @@ def verify_identity(
     record_event(session, actor=actor, action="verification.failed", entity_type="account",
                  entity_id=account.account_number, account_id=account.id,
                  conversation_id=conversation_id)
-    return VerificationResult(
-        VerificationStatus.failed,
-        attempts_left=MAX_FAILED_ATTEMPTS - account.failed_verification_attempts,
-    )
+    return _failure(session, actor=actor, number=account.account_number, account=account,
+                    failures=max(failures_here + 1, account.failed_verification_attempts),
+                    conversation_id=conversation_id, now=now)
+
+
+# Audit actions that count as a failed attempt in a conversation, and those that end a count.
+_FAILED_ATTEMPTS = ("verification.failed", "verification.unknown_account")
+_COUNT_ENDS = ("verification.succeeded", "verification.locked_out")
+
+
+def _attempts_in_conversation(session: Session, *, conversation_id: str | None,
+                              now: datetime) -> tuple[int, datetime | None]:
+    """Failed attempts in this conversation within the lockout window (since its last success
+    or lockout), and until when the conversation itself is locked (None: it is not).
+
+    Counting per conversation as well as per account means an account number that does not
+    exist is refused exactly like one that does (three tries, then a lock), so the answers
+    never tell which numbers exist, and a mistyped number does not loop for ever.
+    """
+    if not conversation_id:
+        return 0, None
+    rows = session.execute(
+        select(AuditEvent.action, AuditEvent.at)
+        .where(AuditEvent.conversation_id == conversation_id,
+               AuditEvent.action.in_(_FAILED_ATTEMPTS + _COUNT_ENDS),
+               AuditEvent.at > now - LOCKOUT)
+        .order_by(AuditEvent.id.desc())).all()
+    failures = 0
+    for action, at in rows:
+        if action == "verification.locked_out":
+            return failures, at + LOCKOUT
+        if action == "verification.succeeded":
+            break
+        failures += 1
+    return failures, None
+
+
+def _failure(session: Session, *, actor: Actor, number: str | None, account: Account | None,
+             failures: int, conversation_id: str | None, now: datetime) -> VerificationResult:
+    """A failed attempt: attempts left, or from the third failure in the conversation a lock
+    of the conversation (the account's own count locks the account, see `verify_identity`)."""
+    if failures < MAX_FAILED_ATTEMPTS:
+        return VerificationResult(VerificationStatus.failed,
+                                  attempts_left=MAX_FAILED_ATTEMPTS - failures)
+    record_event(session, actor=actor, action="verification.locked_out", entity_type="account",
+                 entity_id=number, account_id=account.id if account else None,
+                 conversation_id=conversation_id)
+    return VerificationResult(VerificationStatus.locked, locked_until=now + LOCKOUT)
 
 
 def _factors_match(customer: Customer, *, date_of_birth: str | None, postcode: str | None) -> bool:
