@@ -62,7 +62,8 @@ def preview_arrangement(session: Session, *, account_number: str, kind: Arrangem
                         instalments: int | None = None, extension_days: int | None = None,
                         today: date | None = None) -> ArrangementPreview:
     """Schedule for paying the whole open balance: one later date (`extension_days` after the
-    due date, or after today when that has passed), or 2 to 6 monthly parts."""
+    due date, or after today when that has passed), or 2 to 6 monthly parts, the first a week
+    from today or on the due date, whichever is later."""
     today = today or date.today()
     reasons = check_arrangement_eligibility(session, account_number=account_number, today=today)
     if reasons:
@@ -81,7 +82,9 @@ def preview_arrangement(session: Session, *, account_number: str, kind: Arrangem
         if not MIN_INSTALMENTS <= count <= MAX_INSTALMENTS:
             raise InvalidRequest(f"instalments: {MIN_INSTALMENTS} to {MAX_INSTALMENTS}")
         part, remainder = divmod(amount, count)
-        first_due = today + timedelta(days=FIRST_INSTALMENT_AFTER_DAYS)
+        # never before the bill itself was due: asking to spread it must not make it sooner
+        first_due = max(today + timedelta(days=FIRST_INSTALMENT_AFTER_DAYS),
+                        balance.next_due_date or today)
         # The first instalment absorbs the remainder cents so the parts add up exactly.
         schedule = [(add_months(first_due, i), part + (remainder if i == 0 else 0))
                     for i in range(count)]

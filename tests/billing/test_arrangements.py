@@ -25,6 +25,17 @@ def test_instalments_add_up_to_the_balance(demo, today, count):
     assert dates == sorted(dates) and dates[0] > today
 
 
+@pytest.mark.parametrize("account", ["10000001", TOM, "10000002"])
+def test_the_first_instalment_is_never_before_the_bill_was_due(demo, today, account):
+    """Asking to spread a bill must not make it due sooner (Jane's bill is due in 9 days)."""
+    balance = get_balance(demo, account_number=account, today=today)
+    preview = preview_arrangement(demo, account_number=account,
+                                  kind=ArrangementKind.instalments, instalments=2, today=today)
+    first = preview.schedule[0][0]
+    assert first >= today + timedelta(days=7)
+    assert first >= balance.next_due_date
+
+
 @pytest.mark.parametrize("total, monthly, count", [
     (6655, 2000, 4),   # 4 parts: 16.66 first (carrying the remainder), then 16.63
     (6655, 1664, 5),   # 16.64 a month: 4 parts start with 16.66, so 5
