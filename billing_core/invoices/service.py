@@ -40,6 +40,8 @@ class BalanceSummary:
     status: str  # paid | due | overdue
     latest_invoice: InvoiceSummary | None
     arrangement_id: int | None = None
+    overdue_since: date | None = None  # the oldest due date passed with something still open
+    upcoming_due_date: date | None = None  # the next due date not passed yet, if any is open
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ def get_balance(session: Session, *, account_number: str, today: date | None = N
     overdue = sum(amount for invoice, amount in zip(invoices, open_amounts)
                   if invoice.due_date < today)
     due_dates = [i.due_date for i, amount in zip(invoices, open_amounts) if amount > 0]
+    passed = [due for due in due_dates if due < today]
+    upcoming = [due for due in due_dates if due >= today]
     arrangement_id = session.scalar(select(PaymentArrangement.id).where(
         PaymentArrangement.account_id == account.id,
         PaymentArrangement.status == ArrangementStatus.active))
@@ -163,7 +167,8 @@ def get_balance(session: Session, *, account_number: str, today: date | None = N
         account_number=account.account_number, currency=account.currency, balance_minor=balance,
         overdue_minor=overdue, next_due_date=min(due_dates) if due_dates else None, status=status,
         latest_invoice=_summary(invoices[-1], open_amounts[-1]) if invoices else None,
-        arrangement_id=arrangement_id,
+        arrangement_id=arrangement_id, overdue_since=min(passed) if passed else None,
+        upcoming_due_date=min(upcoming) if upcoming else None,
     )
 
 

@@ -70,6 +70,20 @@ def say_balance(dispatcher: CollectingDispatcher, context: Context, balance: Bal
                                  due_date=context.date(balance.next_due_date))
 
 
+def say_overdue_dates(dispatcher: CollectingDispatcher, context: Context,
+                      balance: BalanceSummary) -> None:
+    """When an overdue balance was due, and when the part not due yet is."""
+    dispatcher.utter_message(response="utter_due_date_overdue",
+                             overdue=context.money(balance.overdue_minor, balance.currency),
+                             overdue_since=context.date(balance.overdue_since))
+    rest = balance.balance_minor - balance.overdue_minor
+    if rest > 0 and balance.upcoming_due_date:
+        dispatcher.utter_message(response="utter_due_date_rest",
+                                 amount=context.money(rest, balance.currency),
+                                 due_date=context.date(balance.upcoming_due_date))
+    dispatcher.utter_message(response="utter_due_date_options")
+
+
 def answer_payment_claim(dispatcher: CollectingDispatcher, context: Context,
                          session: Session, claim: str) -> list[EventType]:
     """Whether the payment the customer made has arrived, the balance, and for one not seen
@@ -202,6 +216,8 @@ class ActionShowDueDate(BillQuestion):
             dispatcher.utter_message(response="utter_arrangement_in_place",
                                      amount=context.money(instalment.amount_minor, balance.currency),
                                      due_date=context.date(instalment.due_date))
+        elif balance.status == "overdue" and balance.overdue_since:
+            say_overdue_dates(dispatcher, context, balance)
         else:
             say_balance(dispatcher, context, balance, open_response="utter_due_date")
         if asks_about_paying_late(asked_text(tracker, self.intent)):

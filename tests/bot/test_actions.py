@@ -1033,6 +1033,24 @@ def test_asked_what_paying_late_costs_the_due_date_comes_with_the_fee(question, 
     assert [m.get("fee") for m in dispatcher.messages] == [None] + ([fee] if fee else [])
 
 
+def test_asked_when_to_pay_an_overdue_balance_the_dates_of_both_parts_are_said(own_database):
+    dispatcher, _ = answered_after_verification(ActionShowDueDate(), "when is it due?",
+                                                "ask_due_date", "10000003", "2011EF")
+    assert responses(dispatcher) == ["utter_due_date_overdue", "utter_due_date_rest",
+                                     "utter_due_date_options"]
+    due = {m["response"]: m for m in dispatcher.messages}
+    overdue, rest = due["utter_due_date_overdue"], due["utter_due_date_rest"]
+    assert overdue["overdue"] == "€50.22" and rest["amount"] == "€48.40"
+    with session_scope(session_factory()) as session:  # Tom's two open bills' due dates
+        due_dates = session.scalars(text(
+            "select due_date from invoices join accounts on accounts.id = invoices.account_id "
+            "where account_number = '10000003' order by due_date desc limit 2")).all()
+    say = Context.of(tracker()).date
+    upcoming, passed = (date.fromisoformat(str(d)[:10]) for d in due_dates)
+    assert passed < date.today() <= upcoming
+    assert (overdue["overdue_since"], rest["due_date"]) == (say(passed), say(upcoming))
+
+
 @pytest.mark.parametrize("question, entities, count", [
     ("I'd like to pay in 3 instalments", [], 3),
     ("can I pay €40 a month?", [entity("amount", "€40")], 3),  # €98.62 in 3 of at most €40
