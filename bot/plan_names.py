@@ -43,3 +43,18 @@ def mentions_plans(text: str) -> bool:
     classifier reads as a plan question even while the bot waits for the choice of a
     payment arrangement."""
     return bool(_ABOUT_PLANS.search(_PAYMENT_PLAN.sub("", plain_words(text))))
+
+
+_ADVICE = re.compile(
+    r"\b(best|right|cheapest|ideal|good) (plan|one|option|deal|choice|abonnement|pakket)? ?for me\b|"
+    r"\b(fits|suits|suit|fit) (me|my|how i)\b|\brecommend|\badvi[cs]e\b|"
+    r"\bshould i (be on|take|choose|pick|get|go for|have)\b|\bwhich (plan|one) should\b|"
+    r"\bpast (het )?(best )?bij (mij|me|mijn)\b|\bpast het best\b|\braad\w* (je|u|jij) (me |mij )?aan\b|"
+    r"\baanraden\b|\badvies\b|\bwelk\w* (abonnement|pakket)?\s?(moet|zou) ik\b|"
+    r"\b(voor mij|bij mij) het (best|voordeligst|goedkoopst)")
+
+
+def asks_plan_advice(text: str) -> bool:
+    """"Which plan is best for me?", "welk abonnement past bij mij?": the advice that needs
+    the customer's own data use, not the price list."""
+    return bool(_ADVICE.search(plain_words(text)))

@@ -77,6 +77,11 @@ def asked_text(tracker: Tracker, intent: str) -> str:
     return asked_message(tracker, intent)["text"]
 
 
+# The request kept for after verification when plan advice was asked ("which plan fits
+# me?"): no intent of its own, answered by `action_plan_advice`.
+PLAN_ADVICE = "plan_advice"
+
+
 # Said last when the handoff service handed the conversation back: its note in the tracker
 # (handoff.services.rasa `resume`), after which the customer was asked "anything else?".
 HANDED_BACK = "handed_back"

@@ -2,7 +2,7 @@
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
@@ -11,9 +11,11 @@ from billing_core.plans.service import (
     PlanComparison, PlanOption, compare_plan, current_subscription, list_plans,
     preview_plan_change, recommend_plan, scheduled_plan_change,
 )
-from bot.actions.common import (AccountAction, Context, answers, asked_text, latest_text,
-                                new_idempotency_key, run_in_session)
-from bot.plan_names import mentions_plans, unknown_plan_name
+from bot.actions.common import (PLAN_ADVICE, AccountAction, Context, answers, asked_text,
+                                last_bot_response, latest_text, new_idempotency_key,
+                                run_in_session)
+from bot.actions.verification import second_factor_given
+from bot.plan_names import asks_plan_advice, mentions_plans, unknown_plan_name
 
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
 COST_FOR_ME = {"en": "What would {plan} cost me?", "nl": "Wat kost {plan} mij?"}
@@ -92,16 +94,55 @@ def say_comparison(dispatcher: CollectingDispatcher, context: Context,
                                  current=comparison.current.name)
 
 
-def say_recommendation(dispatcher: CollectingDispatcher, context: Context, session: Session) -> None:
+def say_recommendation(dispatcher: CollectingDispatcher, context: Context, session: Session) -> bool:
+    """Which plan fits the customer's data use; False when there is no usage to go by."""
     try:
         recommendation = recommend_plan(session, account_number=context.account_number,
                                         today=context.today)
     except NotFound:
-        return
+        return False
     if recommendation.should_switch:
         say_comparison(dispatcher, context, recommendation)
     else:
         dispatcher.utter_message(response="utter_plan_fits", plan=recommendation.current.name)
+    return True
+
+
+def say_plans(dispatcher: CollectingDispatcher, context: Context, session: Session) -> None:
+    lines = "\n".join(plan_line(context, plan) for plan in list_plans(session))
+    dispatcher.utter_message(response="utter_plans", plans=lines)
+
+
+def wants_plan_advice(tracker: Tracker) -> bool:
+    """"Which plan is best for me?", or asking about plans again (typed or by its button)
+    right after the bot offered that advice."""
+    return asks_plan_advice(latest_text(tracker)) or \
+        last_bot_response(tracker) == "utter_plans_advice"
+
+
+def advice_after_verification(dispatcher: CollectingDispatcher,
+                              tracker: Tracker) -> list[EventType]:
+    """Plan advice asked before verification: kept for after it, and verification starts
+    (or goes on), instead of the price list again."""
+    earlier = [asked for asked in tracker.get_slot("pending_request") or []
+               if asked != PLAN_ADVICE]
+    events: list[EventType] = [SlotSet("pending_request", earlier + [PLAN_ADVICE])]
+    if tracker.active_loop_name == "verify_form":  # the form asks its question again
+        dispatcher.utter_message(response="utter_answer_after_verification")
+        return events
+    dispatcher.utter_message(response="utter_verify_first")
+    return events + second_factor_given(tracker) + [FollowupAction("verify_form")]
+
+
+@answers(PLAN_ADVICE, "action_plan_advice")
+class ActionPlanAdvice(AccountAction):
+    """The plan that fits the customer's own data use (the price list when there is none)."""
+
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        if not say_recommendation(dispatcher, context, session):
+            say_plans(dispatcher, context, session)
+        return []
 
 
 class ActionListPlans(Action):
@@ -124,10 +165,14 @@ class ActionListPlans(Action):
             dispatcher.utter_message(response="utter_arrangement_choice_unclear")
             return []
 
+        if wants_plan_advice(tracker):
+            if not context.verified:
+                return advice_after_verification(dispatcher, tracker)
+            return await run_in_session(dispatcher, ActionPlanAdvice().handle, tracker, context)
+
         def handle(dispatcher, tracker, context, session):
             say_unknown_plan(dispatcher, latest_text(tracker))
-            lines = "\n".join(plan_line(context, plan) for plan in list_plans(session))
-            dispatcher.utter_message(response="utter_plans", plans=lines)
+            say_plans(dispatcher, context, session)
             if context.verified and context.account_number:
                 say_recommendation(dispatcher, context, session)
             else:  # the advice needs their usage: offer the way there (verification first)
@@ -201,7 +246,7 @@ class ActionChangePlan(AccountAction):
         current = current_subscription(session, account_number=context.account_number,
                                        today=context.today).plan
         say_unknown_plan(dispatcher, asked_text(tracker, self.intent))
+        say_recommendation(dispatcher, context, session)  # what fits them, before the choice
         dispatcher.utter_message(response="utter_ask_target_plan", plan=current.name,
                                  buttons=other_plan_buttons(session, current.code))
-        say_recommendation(dispatcher, context, session)
         return [SlotSet("awaiting", "plan_choice")]

@@ -15,8 +15,8 @@ from billing_core.customers.service import (
 from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
-from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, end_form, latest_text,
-                                run_in_session)
+from bot.actions.common import (ACCOUNT_ACTIONS, PLAN_ADVICE, Context, answer_aside, end_form,
+                                latest_text, run_in_session)
 from bot.actions.billing import say_payment_method
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
@@ -28,7 +28,7 @@ ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
 DATE_LIKE = re.compile(r"^(\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{4}[-./]\d{1,2}[-./]\d{1,2})$")
 # Questions that only inform: answered before one that asks the customer something back.
-INFORMATION = ("ask_balance", "ask_due_date", "explain_bill")
+INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE)
 # Slots that survive a new session; verification never does.
 CARRIED_OVER = ("language", "channel", "phone")
 

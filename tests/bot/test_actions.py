@@ -347,6 +347,42 @@ def test_plans_come_with_advice_for_the_verified_and_the_way_to_it_for_others(sl
     assert dispatcher.messages[1].get("plan") == plan
 
 
+ADVICE_OFFERED = [{"event": "bot", "text": "Want to know which plan fits ...",
+                   "metadata": {"utter_action": "utter_plans_advice"}}]
+
+
+@pytest.mark.parametrize("text, events, in_form, said", [
+    ("which plan is best for me?", [], False, ["utter_verify_first"]),
+    ("welk abonnement past bij mij?", [], False, ["utter_verify_first"]),
+    # the advice's button (or the same question typed) right after the bot offered it
+    ("/ask_plans", ADVICE_OFFERED, False, ["utter_verify_first"]),
+    ("which one is best for me", [], True, ["utter_answer_after_verification"]),
+])
+def test_plan_advice_asked_before_verification_is_kept_for_after_it(text, events, in_form, said):
+    dispatcher = CollectingDispatcher()
+    track = tracker(text=text, intent="ask_plans", events=events, slots={"language": "en"})
+    if in_form:
+        track.active_loop = {"name": "verify_form"}
+    returned = run(ActionListPlans(), dispatcher, track)
+    assert responses(dispatcher) == said  # not the price list again
+    assert with_slots({}, returned)["pending_request"] == ["plan_advice"]
+    follow = [e["name"] for e in returned if e["event"] == "followup"]
+    assert follow == ([] if in_form else ["verify_form"])  # in the form, the form goes on
+
+
+def test_plan_advice_is_answered_after_verification_and_straight_away_when_verified():
+    slots = {"verified": True, "verified_account": "10000002", "language": "en",
+             "customer_name": "Sanne de Vries", "pending_request": ["plan_advice"]}
+    dispatcher = CollectingDispatcher()
+    run(ActionResumeRequest(), dispatcher, tracker(slots=slots, text="3511CD"))
+    assert responses(dispatcher) == ["utter_verified", "utter_plan_recommendation"]
+    assert dispatcher.messages[1]["plan"] == "Basic"
+    dispatcher = CollectingDispatcher()
+    run(ActionListPlans(), dispatcher, tracker(slots=slots, text="what plan should I be on?",
+                                               intent="ask_plans"))
+    assert responses(dispatcher) == ["utter_plan_recommendation"]
+
+
 @pytest.mark.parametrize("action, intent, amount, said, slots", [
     # Eva's €66.55: €20 a month takes 4 instalments (the first €16.66), "€5" is no count of 5
     (ActionOfferArrangement(), "payment_arrangement", "€20",
@@ -398,7 +434,7 @@ def test_a_plan_asked_about_by_name_gets_its_price_not_the_list():
     # asked for before or after verification: none of ours, then which one (and advice)
     (ActionChangePlan(), {"verified": True, "verified_account": "10000002"},
      "I want the Gold plan", "change_plan",
-     ["utter_plan_not_offered", "utter_ask_target_plan", "utter_plan_recommendation"], "Gold"),
+     ["utter_plan_not_offered", "utter_plan_recommendation", "utter_ask_target_plan"], "Gold"),
     # asked about: none of ours, then our plans
     (ActionListPlans(), {}, "heeft u een gezinsabonnement?", "ask_plans",
      ["utter_plan_not_offered", "utter_plans", "utter_plans_advice"], "Gezin"),

@@ -598,7 +598,16 @@ def test_plan_advice_before_verification_leads_through_verification(rasa_server)
     reply = chat.say("is there a cheaper plan for me?")
     assert "Basic" in reply and "once I've checked it's you" in reply, reply
     button = next(b for r in chat.replies for b in r.get("buttons", []))
-    assert button["payload"] == "/change_plan"
+    assert button["payload"] == "/ask_plans"
     assert "account number" in chat.say(button["payload"])
     reply = verify(chat, "10000002", "3511CD")
     assert "Basic would save you about" in reply, reply
+    assert "Which plan would you like" not in reply  # advice was asked, not a change
+
+
+def test_plan_advice_typed_before_verification_is_given_after_it(rasa_server):
+    chat = Conversation(rasa_server)
+    reply = chat.say("welk abonnement past het best bij mij?")
+    assert "klantnummer" in reply and "Basic: €" not in reply, reply  # not the price list
+    reply = verify(chat, "10000002", "3511CD")
+    assert "bespaart u met Basic ongeveer" in reply, reply
