@@ -12,7 +12,7 @@ from typing import Iterable, Optional
 DUTCH = set("""
 ik je jij u uw mijn mn m'n me mij wat waarom hoe wanneer waar welke welk wie het de een een
 niet geen wel wil wilt kan kun kunt ben bent is zijn was heb hebt heeft hebben moet moeten
-mag graag bedankt dank dankje dankjewel bedankt hoi hallo hey goedemorgen goedemiddag
+mag graag bedankt dank dankje dankjewel bedankt hoi hallo goedemorgen goedemiddag
 goedenavond doei dag ja jazeker nee neen klopt prima oke oké rekening factuur facturen
 betalen betaling betaald bedrag saldo openstaand abonnement opzeggen stoppen klacht
 medewerker mens iemand spreken praten bellen hoeveel wanneer vervaldatum termijnen
@@ -23,10 +23,11 @@ goedkoop pakket overstappen wijzigen veranderen verlagen hulp helpen ontvangen g
 snap begrijp snap niks echt heel erg boos ontevreden vind denk weet zeggen
 """.split())
 
+# "Hi" and "hey" open Dutch chats as often as English ones: they count for neither.
 ENGLISH = set("""
 i me my mine you your what why how when where which who the a an not no yes yeah yep nope
 want wanna can could would should is are was were be been have has had do does did need
-please pls thanks thank thx hello hi hey morning evening bye goodbye okay sure bill bills
+please pls thanks thank thx hello morning evening bye goodbye okay sure bill bills
 invoice pay paid payment balance owe due amount plan plans cancel cancellation complaint
 agent person human someone speak talk call how much when instalments installments
 arrangement extension discount expensive higher high because about of for with on to from
@@ -64,12 +65,16 @@ _TRANSLATING = re.compile(r"\b(translate|translated|translation|mean|means|word|
                           r"hoe (zeg|zeggen|schrijf) (je|ik|u|we|jij)|hoe heet)\b")
 
 
+# "I don't speak Dutch (well)", "ik spreek geen Engels": the other language is not asked for.
+_NOT_SPOKEN = re.compile(r"\b(i|ik)\b.*\b(not|don't|dont|can't|cannot|niet|geen)\b")
+
+
 def requested_language(text: str) -> Optional[str]:
     """The language a message asks for by name ("in Dutch please", "spreekt u Engels?",
     "Nederlands graag"), else None. Naming a language without asking for it ("I'm Dutch",
-    "how do you say thanks in Dutch?") asks for nothing."""
+    "how do you say thanks in Dutch?", "sorry, I don't speak Dutch well") asks for nothing."""
     cleaned = plain_words(text)
-    if _TRANSLATING.search(cleaned):
+    if _TRANSLATING.search(cleaned) or _NOT_SPOKEN.search(cleaned):
         return None
     for language, name in _NAMES.items():
         if (re.fullmatch(rf"(in )?(het )?{name}( {_POLITE})?( {_POLITE})?", cleaned)

@@ -29,8 +29,11 @@ def test_a_postcode_says_nothing_about_the_language(postcode):
     # a language only the browser or the profile chose is left on one word
     ("hallo", "en", [], "nl"),
     ("hallo", "en", ["10000002", "/greet"], "nl"),
-    ("hi", "nl", [], "en"),
-    ("hi", None, [], "en"),
+    # "hi" and "hey" open Dutch chats too: they move nothing
+    ("Hi!", "nl", [], None),
+    ("hey", "nl", [], None),
+    ("hi", None, [], None),
+    ("hello", "nl", [], "en"),
 ])
 def test_one_word_moves_only_a_language_the_customer_has_not_written_in(text, current,
                                                                        earlier, update):
@@ -52,6 +55,10 @@ def test_one_word_moves_only_a_language_the_customer_has_not_written_in(text, cu
     ("hoe zeg je bedankt in het Engels", "nl", ["hallo"], None),
     ("wat betekent 'due date' in het Engels", "nl", ["hallo"], None),
     ("translate this into Dutch please", "en", ["hello"], None),
+    # saying one does not speak a language asks for nothing ("hoi" alone would be Dutch)
+    ("hoi! sorry, I do not speak Dutch well. can you help me with my bill?", "en", [], None),
+    ("ik spreek geen Engels", "nl", [], None),
+    ("can't you speak Dutch?", "en", ["hello"], "nl"),
 ])
 def test_a_language_asked_for_by_name_is_taken_at_once(text, current, earlier, update):
     assert language_slot_update(text, current, earlier) == update
