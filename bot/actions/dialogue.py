@@ -334,6 +334,9 @@ class ActionHandleInform(Action):
         if check:
             return check
         context = Context.of(tracker)
+        offer = open_offer(tracker)
+        if context.verified and offer:
+            return await answer_while_offer_waits(dispatcher, tracker, context, offer)
         awaiting = tracker.get_slot("awaiting")
         if not context.verified or awaiting not in ("plan_choice", "arrangement_choice"):
             plan = next(tracker.get_latest_entity_values("plan"), None)
@@ -360,6 +363,32 @@ class ActionHandleInform(Action):
             return []
         return await run_in_session(
             dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
+
+
+async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   context: Context, offer: dict) -> list[EventType]:
+    """A value sent while an offer waits for a yes: another arrangement ("what about 3
+    instalments then?", "give me 2 weeks extra", "€30 a month?") or another plan ("Plus
+    then") is previewed instead; anything else asks the offer's question again."""
+    about_arrangement = offer["type"] == "arrangement" or \
+        offer.get("reason") == "arrangement_amount_too_low"
+    if about_arrangement:
+        monthly = monthly_amount(tracker.latest_message)
+        if monthly:
+            return await run_in_session(
+                dispatcher, lambda d, t, c, s: offer_for_monthly_amount(d, c, s, monthly),
+                tracker, context)
+        choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
+                                          latest_text(tracker))
+        if choice:
+            return await run_in_session(
+                dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
+    plan = next(tracker.get_latest_entity_values("plan"), None)
+    if offer["type"] == "plan_change" and plan and plan != offer["to_plan"]:
+        return await run_in_session(
+            dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, str(plan)), tracker, context)
+    dispatcher.utter_message(response="utter_confirm_again")
+    return []
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:

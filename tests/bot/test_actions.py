@@ -583,6 +583,38 @@ def test_a_yes_carries_out_an_offer_only_while_its_question_is_open(own_database
     assert responses(dispatcher) == ["utter_plan_changed"]
 
 
+@pytest.mark.parametrize("offer, text, entities, said, preview", [
+    # a counter-proposal to an arrangement preview gets its own preview
+    ({"type": "arrangement", "kind": "extension"}, "what about 3 instalments then", [],
+     ["utter_arrangement_preview_instalments"], ("instalments", 3)),
+    ({"type": "arrangement", "kind": "instalments"}, "give me 2 weeks extra", [],
+     ["utter_arrangement_preview_extension"], ("extension", None)),
+    ({"type": "handoff", "reason": "arrangement_amount_too_low"}, "what about 3 instalments?",
+     [], ["utter_arrangement_preview_instalments"], ("instalments", 3)),
+    # another plan named while a plan preview waits: that plan's preview
+    ({"type": "plan_change", "to_plan": "premium"}, "plus then", [entity("plan", "plus")],
+     ["utter_plan_preview_upgrade"], None),
+    # anything else: the offer's question again, not "What can I do for you?"
+    ({"type": "plan_change", "to_plan": "basic"}, "is 5 GB genoeg voor mij?", [],
+     ["utter_confirm_again"], None),
+])
+def test_a_value_sent_while_an_offer_waits_answers_that_offer(own_database, offer, text,
+                                                              entities, said, preview):
+    slots = {"verified": True, "verified_account": "10000003", "language": "en",
+             "awaiting": "confirm", "offer": {**offer, "key": "t:k"}}
+    track = tracker(slots=slots, text=text, intent="inform")
+    track.latest_message["entities"] = entities
+    dispatcher = CollectingDispatcher()
+    returned = with_slots(slots, run(ActionHandleInform(), dispatcher, track))
+    assert [r for r in responses(dispatcher) if r != "utter_plan_saving"] == said
+    if preview:
+        kind, count = preview
+        assert returned["offer"]["type"] == "arrangement" and returned["offer"]["kind"] == kind
+        assert returned["offer"].get("instalments") == count
+    else:
+        assert returned["awaiting"] == "confirm"
+
+
 def test_a_no_after_the_customer_moved_on_declines_nothing_and_clears_the_offer():
     offer, events = offer_made_then(("what plans are there?", "utter_plans"))
     slots = {"verified": True, "verified_account": "10000003", "language": "en",
