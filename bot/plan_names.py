@@ -58,3 +58,15 @@ def asks_plan_advice(text: str) -> bool:
     """"Which plan is best for me?", "welk abonnement past bij mij?": the advice that needs
     the customer's own data use, not the price list."""
     return bool(_ADVICE.search(plain_words(text)))
+
+
+_CURRENT = re.compile(
+    r"\b(what|which) (plan|subscription|package) (am i on|am i|do i have|i'm on|im on|i have)\b|"
+    r"\bmy (current|present|existing) (plan|subscription)\b|\bwhat am i on\b|"
+    r"\b(welk|wat voor( een)?) (abonnement|pakket) (heb ik|zit ik|gebruik ik)\b|"
+    r"\bmijn huidige (abonnement|pakket)\b|\bop welk (abonnement|pakket) (zit|sta) ik\b")
+
+
+def asks_current_plan(text: str) -> bool:
+    """"What plan am I on now?", "welk abonnement heb ik?": the customer's own plan."""
+    return bool(_CURRENT.search(plain_words(text)))

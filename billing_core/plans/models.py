@@ -58,6 +58,7 @@ class PlanChange(TimestampMixin, Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     from_plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     to_plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    to_plan: Mapped[Plan] = relationship(foreign_keys=[to_plan_id], lazy="joined")
     effective_date: Mapped[date]
     proration_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))

@@ -14,8 +14,9 @@ from billing_core.plans.service import (
 from bot.actions.common import (PLAN_ADVICE, AccountAction, Context, answers, asked_text,
                                 last_bot_response, latest_text, new_idempotency_key,
                                 run_in_session)
+from bot.actions.concessions import offer_person
 from bot.actions.verification import second_factor_given
-from bot.plan_names import asks_plan_advice, mentions_plans, unknown_plan_name
+from bot.plan_names import asks_current_plan, asks_plan_advice, mentions_plans, unknown_plan_name
 
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
 COST_FOR_ME = {"en": "What would {plan} cost me?", "nl": "Wat kost {plan} mij?"}
@@ -94,8 +95,24 @@ def say_comparison(dispatcher: CollectingDispatcher, context: Context,
                                  current=comparison.current.name)
 
 
+def say_scheduled_change(dispatcher: CollectingDispatcher, context: Context,
+                         session: Session) -> bool:
+    """The plan change already waiting for its date, if there is one: advice or a tip to
+    switch would contradict it ("Basic would save you..." right after choosing Basic)."""
+    change = scheduled_plan_change(session, account_number=context.account_number,
+                                   today=context.today)
+    if change is None:
+        return False
+    dispatcher.utter_message(response="utter_plan_change_scheduled", to_plan=change.to_plan.name,
+                             date=context.date(change.effective_date))
+    return True
+
+
 def say_recommendation(dispatcher: CollectingDispatcher, context: Context, session: Session) -> bool:
-    """Which plan fits the customer's data use; False when there is no usage to go by."""
+    """Which plan fits the customer's data use (or the change already scheduled); False when
+    there is no usage to go by."""
+    if say_scheduled_change(dispatcher, context, session):
+        return True
     try:
         recommendation = recommend_plan(session, account_number=context.account_number,
                                         today=context.today)
@@ -116,7 +133,8 @@ def say_plans(dispatcher: CollectingDispatcher, context: Context, session: Sessi
 def wants_plan_advice(tracker: Tracker) -> bool:
     """"Which plan is best for me?", or asking about plans again (typed or by its button)
     right after the bot offered that advice."""
-    return asks_plan_advice(latest_text(tracker)) or \
+    text = latest_text(tracker)
+    return asks_plan_advice(text) or asks_current_plan(text) or \
         last_bot_response(tracker) == "utter_plans_advice"
 
 
@@ -136,10 +154,15 @@ def advice_after_verification(dispatcher: CollectingDispatcher,
 
 @answers(PLAN_ADVICE, "action_plan_advice")
 class ActionPlanAdvice(AccountAction):
-    """The plan that fits the customer's own data use (the price list when there is none)."""
+    """The plan that fits the customer's own data use (the price list when there is none),
+    after the plan they have when that was asked ("what plan am I on?")."""
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        if asks_current_plan(asked_text(tracker, "ask_plans")):
+            current = current_subscription(session, account_number=context.account_number,
+                                           today=context.today).plan
+            dispatcher.utter_message(response="utter_current_plan", plan=current.name)
         if not say_recommendation(dispatcher, context, session):
             say_plans(dispatcher, context, session)
         return []
@@ -201,13 +224,23 @@ def say_what_change_costs_them(dispatcher: CollectingDispatcher, context: Contex
         say_comparison(dispatcher, context, comparison)
 
 
+def second_change_to_person(dispatcher: CollectingDispatcher, context: Context,
+                            session: Session) -> list[EventType] | None:
+    """With a change scheduled already: say which, and offer a person for another one (the
+    bot makes one change at a time); None when there is none."""
+    if not say_scheduled_change(dispatcher, context, session):
+        return None
+    return [SlotSet("target_plan", None)] + offer_person(
+        dispatcher, "change_scheduled_plan", response="utter_plan_change_pending")
+
+
 def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, session: Session,
                       plan_code: str) -> list[EventType]:
     """Show the preview for `plan_code` and wait for a yes; the change itself waits for it."""
     events: list[EventType] = [SlotSet("target_plan", None)]
-    if scheduled_plan_change(session, account_number=context.account_number, today=context.today):
-        dispatcher.utter_message(response="utter_plan_change_pending")
-        return events + [SlotSet("awaiting", None)]
+    second = second_change_to_person(dispatcher, context, session)
+    if second is not None:
+        return second
     try:
         preview = preview_plan_change(session, account_number=context.account_number,
                                       to_plan_code=plan_code, today=context.today)
@@ -240,6 +273,9 @@ def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, sessio
 class ActionChangePlan(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        second = second_change_to_person(dispatcher, context, session)
+        if second is not None:
+            return second
         target = tracker.get_slot("target_plan")
         if target:
             return offer_plan_change(dispatcher, context, session, target)

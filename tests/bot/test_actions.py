@@ -383,6 +383,32 @@ def test_plan_advice_is_answered_after_verification_and_straight_away_when_verif
     assert responses(dispatcher) == ["utter_plan_recommendation"]
 
 
+def test_with_a_plan_change_scheduled_the_bot_says_it_instead_of_advising_it_again(
+        own_database):
+    from billing_core.plans.service import apply_plan_change
+    with session_scope(session_factory()) as session:  # Jane chose Basic: next cycle
+        change = apply_plan_change(session, account_number="10000001", to_plan_code="basic",
+                                   idempotency_key="t:scheduled", actor=Actor.bot())
+        starts = Context.of(tracker()).date(change.effective_date)
+    slots = {"verified": True, "verified_account": "10000001", "language": "en"}
+
+    def said(action, text, intent):
+        dispatcher = CollectingDispatcher()
+        returned = run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
+        return dispatcher.messages, with_slots(slots, returned)
+
+    messages, _ = said(ActionListPlans(), "what plan am I on now?", "ask_plans")
+    assert [(m["response"], m.get("plan") or m.get("to_plan")) for m in messages] == [
+        ("utter_current_plan", "Standard"), ("utter_plan_change_scheduled", "Basic")]
+    assert messages[1]["date"] == starts
+    messages, _ = said(ActionExplainBill(), "why is my bill higher?", "explain_bill")
+    assert "utter_plan_saving_tip" not in [m["response"] for m in messages]  # no "switch to Basic"
+    messages, slots_after = said(ActionChangePlan(), "switch me back to standard", "change_plan")
+    assert [m["response"] for m in messages] == ["utter_plan_change_scheduled",
+                                                 "utter_plan_change_pending"]
+    assert slots_after["offer"] == {"type": "handoff", "reason": "change_scheduled_plan"}
+
+
 @pytest.mark.parametrize("action, intent, amount, said, slots", [
     # Eva's €66.55: €20 a month takes 4 instalments (the first €16.66), "€5" is no count of 5
     (ActionOfferArrangement(), "payment_arrangement", "€20",
