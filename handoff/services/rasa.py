@@ -90,3 +90,14 @@ class RasaClient:
             {"event": "slot", "name": "offer", "value": None},
             {"event": "bot", "text": summary, "metadata": {"agent_summary": True}},
         ])
+
+    def restart(self, conversation_id: str, summary: str) -> None:
+        """The bot answers again as in a new conversation, with a note in its tracker of what
+        the agent did: after the restart the next message starts a new session, which takes
+        the channel, language and SMS sender from that message (the bot's session start) and
+        nothing else: no verification, open question, offer or form."""
+        self._append_events(conversation_id, [
+            {"event": "resume"},
+            {"event": "bot", "text": summary, "metadata": {"agent_summary": True}},
+            {"event": "restart"},
+        ])

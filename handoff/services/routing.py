@@ -271,7 +271,8 @@ class Router:
 
     def close(self, *, handoff_id: int, agent: queue.Agent, status: HandoffStatus,
               resolution: str | None) -> Handoff:
-        """Release to the bot (which resumes with its state and a note) or resolve."""
+        """Release to the bot (which resumes with its state and a note) or resolve (the
+        conversation is closed; the bot starts afresh with the customer's next message)."""
         with session_scope(self.sessions) as session:
             handoff = queue.close(session, handoff_id=handoff_id, agent=agent, status=status,
                                   resolution=resolution)
@@ -284,12 +285,22 @@ class Router:
                                         text=say(key, conversation.language), broker=self.broker)
             self._deliver(session, conversation, [message])
             conversation_id = conversation.id
-        if status is HandoffStatus.released:
-            summary = f"Agent {agent.username} handled the conversation" + \
-                (f": {resolution}" if resolution else "") + "; the bot takes over again."
-            try:
-                self.rasa.resume(conversation_id, summary)
-            except BotUnavailable:
-                log.warning("could not resume the bot for %s", conversation_id)
+        self._back_to_bot(conversation_id, status, agent.username, resolution)
         self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
         return handoff
+
+    def _back_to_bot(self, conversation_id: str, status: HandoffStatus, username: str,
+                     resolution: str | None) -> None:
+        """Unpause the bot either way: a paused bot answers nothing, and the customer's next
+        message would be queued again as the bot being down. Released, it resumes with its
+        state; resolved, the conversation was closed, so it starts afresh (docs/dialogue.md)."""
+        done = f": {resolution}" if resolution else ""
+        try:
+            if status is HandoffStatus.released:
+                self.rasa.resume(conversation_id, f"Agent {username} handled the conversation"
+                                                  f"{done}; the bot takes over again.")
+            else:
+                self.rasa.restart(conversation_id, f"Agent {username} resolved the conversation"
+                                                   f"{done}; it was closed.")
+        except BotUnavailable:
+            log.warning("could not hand %s back to the bot", conversation_id)
