@@ -611,3 +611,15 @@ def test_plan_advice_typed_before_verification_is_given_after_it(rasa_server):
     assert "klantnummer" in reply and "Basic: €" not in reply, reply  # not the price list
     reply = verify(chat, "10000002", "3511CD")
     assert "bespaart u met Basic ongeveer" in reply, reply
+
+
+@pytest.mark.parametrize("message, button", [("real person", "Talk to a person"),
+                                             ("ben jij een echt mens?", "Medewerker spreken")])
+def test_asked_whether_it_is_a_person_the_bot_says_so_with_the_way_to_one(rasa_server, message,
+                                                                         button):
+    chat = Conversation(rasa_server)
+    chat.say(message)
+    offered = next(b for r in chat.replies for b in r.get("buttons", []))
+    assert offered == {"title": button, "payload": "/request_human"}
+    chat.say(offered["payload"])
+    assert chat.custom()[0]["handoff"]["reason"] == "customer_asked"
