@@ -27,6 +27,8 @@ from bot.payment_methods import asked_payment_method
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
 DATE_LIKE = re.compile(r"^(\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{4}[-./]\d{1,2}[-./]\d{1,2})$")
+# Digits with spaces, dots or dashes between them ("1000-0003", "10 00 00 02").
+DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)+")
 # Questions that only inform: answered before one that asks the customer something back.
 INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE)
 # Slots that survive a new session; verification never does.
@@ -155,6 +157,16 @@ def minutes_locked(locked_until: str | None, now: datetime | None = None) -> int
     return max(1, math.ceil(left / 60)) if left > 0 else 0
 
 
+def account_number_in(text: str) -> str | None:
+    """The 8-digit account number written in a sentence, however its digits are grouped
+    ("my acct no. is 1000-0003", "rekeningnummer is 10 00 00 02"), but never a date."""
+    for run in DIGIT_RUN.findall(text):
+        digits = re.sub(r"[\s.-]", "", run)
+        if ACCOUNT_NUMBER.match(digits) and not DATE_LIKE.match(run.strip()):
+            return digits
+    return None
+
+
 def classify_second_factor(text: str) -> tuple[str, str] | None:
     """('postcode', '1012AB') or ('date_of_birth', '1985-04-12'); None if it is neither."""
     cleaned = text.strip()
@@ -183,9 +195,8 @@ class ValidateVerifyForm(FormValidationAction):
         if tracker.get_slot("requested_slot") == "second_factor" and classify_second_factor(text):
             # "12041985" answers the date of birth that was asked for: the account number stays
             return {"account_number": value_before_latest_message(tracker, "account_number")}
-        number = re.sub(r"[\s.-]", "", text)
-        # "12-04-1985" is 8 digits without its dashes, but it is the date of birth
-        if not ACCOUNT_NUMBER.match(number) or DATE_LIKE.match(text):
+        number = account_number_in(text)
+        if number is None:  # "12-04-1985" is 8 digits without its dashes, but no account
             dispatcher.utter_message(response="utter_invalid_account_number")
             return {"account_number": None}
         factor = second_factor_in_message(tracker)
@@ -199,6 +210,11 @@ class ValidateVerifyForm(FormValidationAction):
     async def validate_second_factor(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         if answer_aside(dispatcher, tracker):
+            return {"second_factor": None}
+        if not classify_second_factor(str(slot_value or "")) and \
+                account_number_in(str(slot_value or "")):
+            # "it's 10000003": the account number corrected (validate_account_number takes
+            # it), no unreadable date of birth; the form asks for the second factor again
             return {"second_factor": None}
         return await check_second_factor(str(slot_value or ""), tracker.get_slot("account_number"),
                                          dispatcher, tracker)

@@ -224,13 +224,23 @@ def test_after_verification_the_welcome_comes_before_the_answer():
 
 @pytest.mark.parametrize("text, valid", [
     ("10000003", True), ("1000 0003", True), ("1000-0003", True),
+    # in a sentence, however grouped (the entity misses these, the slot takes the text)
+    ("my acct no. is 1000-0003", True), ("rekeningnummer is 10 00 00 03", True),
     ("12-04-1985", False), ("1985-04-12", False), ("3.11.1990", False), ("1000003", False),
+    ("call me on 06 12345678", False),
 ])
 def test_an_account_number_is_8_digits_and_not_a_date(text, valid):
     dispatcher = CollectingDispatcher()
     result = validate_account(text, dispatcher, tracker())
     assert result == {"account_number": "10000003" if valid else None}
     assert responses(dispatcher) == ([] if valid else ["utter_invalid_account_number"])
+
+
+def test_an_account_number_given_where_the_date_of_birth_is_asked_is_no_failed_date():
+    result, dispatcher = validate_factor("sorry, it's 1000 0003",
+                                         {"account_number": "10000002",
+                                          "requested_slot": "second_factor"})
+    assert result == {"second_factor": None} and responses(dispatcher) == []
 
 
 def entity(name, value):
