@@ -145,15 +145,25 @@ def read_token(token: str) -> dict:
 
 _CARD_LIKE = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 _DATE_LIKE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}\b")
-_WORD_DATE = re.compile(
-    r"\b\d{1,2}\s+(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+\d{4}\b",
-    re.IGNORECASE)
-
-
-# Month first ("April 12, 1985", "april 12 1985"): parse_date_of_birth accepts it, so it is masked too.
-_MONTH_FIRST_DATE = re.compile(
-    r"\b(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b",
-    re.IGNORECASE)
+# The written dates parse_date_of_birth reads: "12 april 1985", "the 12th of April '85",
+# "3 nov 90", "12e april 1985", "April the 12th, 1985". A two-digit year followed by an amount
+# or a time is none ("on 3 december 50 euros", "1 may 10:30").
+_MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th|ste|de|e)?"
+_YEAR = r"(?:\d{4}\b|'?\d{2}\b(?![.,:]\d|\s*(?:€|eur)))"
+_WORD_DATE = re.compile(rf"\b{_DAY},?\s+(?:(?:of|van)\s+)?{_MONTH},?\s+{_YEAR}", re.IGNORECASE)
+_MONTH_FIRST_DATE = re.compile(rf"\b{_MONTH}\s+(?:the\s+)?{_DAY},?\s+{_YEAR}", re.IGNORECASE)
+# Eight digits are a date of birth when the bot would read them as one ("03111990"); account
+# numbers (10000001: month 00 either way) stay readable for the agent.
+_EIGHT_DIGITS = re.compile(r"\b\d{8}\b")
+# Dutch postcodes as the bot takes them: in a sentence as its NLU reads them (1012AB, 1012ab,
+# 1012 AB; "1985 is" is none), on their own as the form reads them ("1012 ab"), and after
+# the word postcode.
+_POSTCODE = re.compile(r"\b\d{4}(?:[A-Za-z]{2}|\s[A-Z]{2})\b")
+_POSTCODE_ALONE = re.compile(r"^\s*\d{4}\s?[A-Za-z]{2}\s*$")
+_POSTCODE_NAMED = re.compile(r"(\bpost(?:al)?\s?code\W{0,3}(?:is\s+)?)\d{4}\s?[A-Za-z]{2}\b",
+                             re.IGNORECASE)
+_DATE_MASK, _POSTCODE_MASK = "••-••-••••", "•••• ••"
 
 
 def mask_all_but_last4(text: str) -> str:
@@ -162,8 +172,23 @@ def mask_all_but_last4(text: str) -> str:
 
 
 def mask_sensitive(text: str) -> str:
-    """Hide card-like numbers and dates (dates of birth) before text is logged or shown to staff."""
-    text = _CARD_LIKE.sub(lambda m: "•" * 4 + re.sub(r"\D", "", m.group(0))[-4:], text)
-    text = _DATE_LIKE.sub("••-••-••••", text)
-    text = _WORD_DATE.sub("••-••-••••", text)
-    return _MONTH_FIRST_DATE.sub("••-••-••••", text)
+    """Hide dates (dates of birth), postcodes and card-like numbers before text is logged or
+    shown to staff. Dates go first, so "10000001 12041985" keeps its account number instead
+    of reading as one card number."""
+    for pattern in (_DATE_LIKE, _WORD_DATE, _MONTH_FIRST_DATE):
+        text = pattern.sub(_DATE_MASK, text)
+    text = _EIGHT_DIGITS.sub(_mask_if_date_of_birth, text)
+    if _POSTCODE_ALONE.match(text):
+        return _POSTCODE_MASK
+    text = _POSTCODE.sub(_POSTCODE_MASK, text)
+    text = _POSTCODE_NAMED.sub(lambda m: m.group(1) + _POSTCODE_MASK, text)
+    return _CARD_LIKE.sub(lambda m: "•" * 4 + re.sub(r"\D", "", m.group(0))[-4:], text)
+
+
+def _mask_if_date_of_birth(match: re.Match) -> str:
+    """Eight digits the bot would take for a date of birth; others (account numbers) stay."""
+    try:
+        parse_date_of_birth(match.group(0))
+    except InvalidRequest:
+        return match.group(0)
+    return _DATE_MASK

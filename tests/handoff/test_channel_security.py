@@ -1,5 +1,6 @@
 """Channels and staff only see what is theirs; typed text cannot pose as a button."""
 import httpx
+import pytest
 
 from tests.handoff.page_fixtures import Customer, Staff, queued_customer
 
@@ -62,4 +63,36 @@ def test_agents_list_only_their_own_conversations_beyond_the_queue(handoff_servi
     finally:
         bram.post("/api/agents/me/presence", {"status": "offline"})
         bram.close()
+        anna.close()
+
+
+@pytest.mark.parametrize("account_number, lang, opening, factor, ask", [
+    ("10000002", "nl", "wat is mijn saldo", "03111990", "ik wil een medewerker spreken"),
+    ("10000002", "nl", "wat is mijn saldo", "3 november 90", "ik wil een medewerker spreken"),
+    ("10000001", "en", "what is my balance", "1012 ab", "I want to talk to a person"),
+])
+def test_every_verification_factor_the_bot_accepts_is_masked_for_agents(
+        handoff_service, staff_password, account_number, lang, opening, factor, ask):
+    """Eight digits, a two-digit year and a postcode verified the customer but reached the
+    agent unmasked; the account number and the bot's own example dates stay readable."""
+    customer = Customer(handoff_service, lang)
+    customer.say(opening)
+    customer.say(account_number)
+    verified = customer.text(factor)
+    assert any(word in verified for word in ("verified", "geverifieerd")), verified
+    assert customer.say(ask)["mode"] == "queued"
+    anna = Staff(handoff_service, "agent1", staff_password)
+    try:
+        handoff = anna.handoff_for(customer.conversation_id)
+        detail = anna.get(f"/api/handoffs/{handoff['id']}").raise_for_status().json()
+        packet = detail["packet"]["transcript"]
+        for typed in (" | ".join(m["text"] for m in detail["messages"] if m["author"] == "customer"),
+                      " | ".join(line["text"] for line in packet if line["from"] == "customer")):
+            assert factor not in typed and "••" in typed, typed
+            assert account_number in typed, typed  # the agent needs it
+        bot_said = " ".join(line["text"] for line in packet if line["from"] == "bot")
+        assert "31-12-1980" in bot_said or "1234 AB" in bot_said, bot_said
+        anna.post(f"/api/handoffs/{handoff['id']}/claim").raise_for_status()
+        anna.post(f"/api/handoffs/{handoff['id']}/resolve", {"resolution": "test"}).raise_for_status()
+    finally:
         anna.close()
