@@ -123,3 +123,19 @@ def disagrees(text: str) -> bool:
     """True for "no, that's wrong", "that can't be right", "nee, dat klopt niet": the
     customer disputes what the bot just said. A bare "no" or "no thanks" is no dispute."""
     return bool(_DISAGREEING.search(plain_words(text)))
+
+
+_ACCOUNT_NUMBER_WORDS = r"(account (number|no|nr|num)|acct (number|no|nr)|customer number|klantnummer|klant nummer|rekeningnummer)"
+_LACKS = re.compile(
+    rf"\b(don't|dont|do not|can't|cant|cannot|couldn't|lost|forgot|forgotten|no idea|"
+    rf"where (is|do i find|can i find|to find|would i find)|kwijt|vergeten|waar (vind|staat|"
+    rf"vinden|zie)|niet (bij de hand|bij me|vinden|weten)|geen idee)\b.*{_ACCOUNT_NUMBER_WORDS}|"
+    rf"{_ACCOUNT_NUMBER_WORDS}.*\b(kwijt|vergeten|niet bij de hand|niet bij me|niet vinden|"
+    rf"niet|lost|at hand|with me|on me|anywhere)\b"
+)
+
+
+def lacks_account_number(text: str) -> bool:
+    """"I don't have my account number at hand", "waar vind ik mijn klantnummer?",
+    "ik heb mijn klantnummer niet bij de hand": the customer cannot give it (yet)."""
+    return bool(_LACKS.search(plain_words(text)))

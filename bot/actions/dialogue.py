@@ -26,7 +26,7 @@ from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked, second_factor_given
 from bot.account_details import asks_to_change_details
-from bot.asides import disagrees, is_closing, is_pause
+from bot.asides import disagrees, is_closing, is_pause, lacks_account_number
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
 from bot.payment_methods import DIRECT_DEBIT, asked_payment_method
@@ -184,6 +184,9 @@ def answer_without_intent(dispatcher: CollectingDispatcher,
         return leaving
     if tracker.active_loop_name:
         return None
+    lacking = answer_without_account_number(dispatcher, tracker)
+    if lacking is not None:
+        return lacking
     changing = answer_change_of_details(dispatcher, tracker)
     if changing is not None:
         return changing
@@ -207,6 +210,17 @@ def answer_payment_method_then_link(dispatcher: CollectingDispatcher,
     dispatcher.utter_message(response="utter_verify_then_link")
     return [SlotSet("pending_request", ["pay_bill"]), *second_factor_given(tracker),
             FollowupAction("verify_form")]
+
+
+def answer_without_account_number(dispatcher: CollectingDispatcher,
+                                  tracker: Tracker) -> list[EventType] | None:
+    """"I don't have my account number at hand", "waar vind ik mijn klantnummer?" before
+    verification: where it is printed, and a colleague, who can check identity another way
+    (in the form `action_stop_verification` says the same)."""
+    if Context.of(tracker).verified or not lacks_account_number(latest_text(tracker)):
+        return None
+    dispatcher.utter_message(response="utter_where_account_number")
+    return offer_person(dispatcher, "not_verified")
 
 
 def answer_change_of_details(dispatcher: CollectingDispatcher,
@@ -251,9 +265,11 @@ class ActionDecline(Action):
         context = Context.of(tracker)
         offer = open_offer(tracker)
         if not offer:
-            changing = answer_change_of_details(dispatcher, tracker)  # read as a "no" too
-            if changing is not None:
-                return changing
+            # read as a "no" too: "I don't have my account number", "I need to change my address"
+            answered = answer_without_account_number(dispatcher, tracker) or \
+                answer_change_of_details(dispatcher, tracker)
+            if answered is not None:
+                return answered
             said = last_bot_response(tracker) or ""
             if said.startswith(ACCOUNT_FACTS) and disagrees(latest_text(tracker)):
                 # "no, that's wrong" after the balance or the bill explained: a person looks

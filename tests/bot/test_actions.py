@@ -236,6 +236,20 @@ def test_an_account_number_is_8_digits_and_not_a_date(text, valid):
     assert responses(dispatcher) == ([] if valid else ["utter_invalid_account_number"])
 
 
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionDecline(), "deny",
+     "hoi ik wil mijn saldo weten maar ik heb mijn klantnummer niet bij de hand"),
+    (ActionClarify(), "nlu_fallback", "waar vind ik mijn klantnummer?"),
+    (ActionOutOfScope(), "out_of_scope", "I lost my account number"),
+])
+def test_without_the_account_number_at_hand_the_customer_hears_where_it_is(action, intent, text):
+    dispatcher = CollectingDispatcher()
+    returned = with_slots({}, run(action, dispatcher, tracker(slots={"language": "nl"},
+                                                              text=text, intent=intent)))
+    assert responses(dispatcher) == ["utter_where_account_number", "utter_offer_person"]
+    assert returned["offer"] == {"type": "handoff", "reason": "not_verified"}
+
+
 def test_an_account_number_given_where_the_date_of_birth_is_asked_is_no_failed_date():
     result, dispatcher = validate_factor("sorry, it's 1000 0003",
                                          {"account_number": "10000002",
