@@ -19,12 +19,25 @@ _PERSON = re.compile(
     r"man|vrouw|vader|moeder|pa|ma|mam|pap|zoon|dochter|broer|zus|opa|oma|tante|oom|hij|zij|"
     r"echtgenoot|echtgenote|ouders)\b")
 # A move, not a trip: "can I use my phone abroad?" is a plan question.
+# Countries people here move to, named instead of "abroad" ("we verhuizen naar Spanje").
+_COUNTRIES = (r"(spain|spanje|portugal|france|frankrijk|germany|duitsland|belgium|belgie|"
+              r"belgië|england|engeland|the uk|scotland|schotland|ireland|ierland|italy|italie|"
+              r"italië|greece|griekenland|turkey|turkije|morocco|marokko|switzerland|zwitserland|"
+              r"austria|oostenrijk|sweden|zweden|norway|noorwegen|denmark|denemarken|poland|"
+              r"polen|the us|the usa|america|amerika|canada|australia|australie|australië|"
+              r"new zealand|nieuw zeeland|thailand|indonesia|indonesie|indonesië|suriname|"
+              r"curacao|curaçao|aruba|bonaire|dubai|south africa|zuid afrika)")
 _MOVING_ABROAD = re.compile(
     r"\b(emigrat\w*|emigre\w*|emigratie|"
     r"(moving|move|moved|relocating|relocate|relocated|going to live|leaving|leave)\s"
-    r"(\w+\s)?(abroad|overseas|to another country|out of the country|the country)|"
+    r"(\w+\s){0,3}(abroad|overseas|to another country|out of the country|the country)|"
     r"(verhuis|verhuizen|verhuizing|verhuisd|vertrek|vertrekken|ga wonen|gaan wonen)\s"
-    r"(\w+\s)?(naar het buitenland|naar een ander land)|"
+    r"(\w+\s){0,3}(naar het buitenland|naar een ander land)|"
+    # a country only with a word for moving house: "leaving for Spain" may be a holiday
+    rf"(moving|move|moved|relocating|relocate|relocated|going to live)\s(\w+\s){{0,3}}"
+    rf"to {_COUNTRIES}|"
+    rf"(verhuis|verhuizen|verhuizing|verhuisd|ga wonen|gaan wonen)\s(\w+\s){{0,3}}"
+    rf"naar {_COUNTRIES}|"
     r"(naar het buitenland|in het buitenland|naar een ander land)\s"
     r"(verhuis|verhuizen|verhuisd|vertrek|vertrekken|wonen|gaan wonen))\b")
 

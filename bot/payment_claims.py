@@ -77,10 +77,10 @@ _DOUBLE_CHARGE = re.compile(
     r"\bdouble (charged|charge|charges|billed|billing|debit|debits|debited|payment|payments)\b|"
     r"\b(two|2) (debits|charges|payments|direct debits|bills|invoices)\b|"
     r"\b(got|received|have|had|sent me) (two|2) (bills|invoices)\b|"
-    r"\b(twee keer|2 keer|2x|dubbel) (\w+ ){0,3}(afgeschreven|betaald|gefactureerd|"
+    r"\b(twee keer|2 keer|2x|dubbel) (\w+ ){0,5}(afgeschreven|betaald|gefactureerd|"
     r"geincasseerd|geïncasseerd|in rekening gebracht|afgeboekt|gerekend|gefactureerd)\b|"
     r"\bdubbele (afschrijving|afschrijvingen|betaling|incasso|factuur|facturen)\b|"
-    r"\btwee (afschrijvingen|betalingen|incasso's|incassos|facturen)\b")
+    r"\b(twee|2) (afschrijvingen|betalingen|incasso's|incassos|facturen)\b")
 
 
 def claims_double_charge(text: str) -> bool:

@@ -17,6 +17,9 @@ from bot.cancel_reasons import unfixable_reason
     ("we verhuizen naar het buitenland", "moving_abroad"),
     ("we gaan in het buitenland wonen", "moving_abroad"),
     ("I'm relocating overseas for work", "moving_abroad"),
+    ("we verhuizen volgende maand naar het buitenland, ik wil opzeggen", "moving_abroad"),
+    ("we verhuizen volgende maand naar Spanje dus ik wil opzeggen", "moving_abroad"),
+    ("we are moving to Portugal in March, cancel my contract", "moving_abroad"),
 ])
 def test_reasons_no_offer_changes(text, reason):
     assert unfixable_reason(text) == reason
@@ -29,6 +32,8 @@ def test_reasons_no_offer_changes(text, reason):
     # a trip is no move
     "can I use my phone abroad", "I'm travelling overseas next week, does my plan work there",
     "werkt mijn abonnement in het buitenland", "ik ga op vakantie naar het buitenland",
+    "we vertrekken morgen naar Spanje, werkt mijn abonnement daar",
+    "I'm leaving for France tomorrow, cancel roaming",
 ])
 def test_threats_and_complaints_are_no_such_reason(text):
     assert unfixable_reason(text) is None

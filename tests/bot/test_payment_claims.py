@@ -62,6 +62,8 @@ def test_a_late_fee_said_to_be_wrong(text, disputed):
     ("ik ben twee keer afgeschreven", True), ("jullie hebben dubbel geïncasseerd", True),
     ("waarom is er twee keer geld afgeschreven", True), ("ik heb twee facturen gekregen", True),
     ("dubbele afschrijving deze maand", True),
+    ("Jullie hebben deze maand 2x geld van mijn rekening afgeschreven!", True),
+    ("ik heb deze maand 2 facturen gekregen, hoe kan dat?", True),
     ("why is my bill double what it was", False),  # a higher bill: explained, not traced
     ("I already paid", False), ("can I pay in two instalments", False),
     ("kan ik in twee keer betalen", False), ("why is my bill higher", False),
