@@ -93,3 +93,18 @@ def is_payment_message(text: str) -> bool:
     """A double charge, a late fee said to be wrong or "I already paid": each needs the
     account's payments looked at, whatever intent the classifier gave it."""
     return claims_double_charge(text) or disputes_late_fee(text) or says_already_paid(text)
+
+
+_IN_FULL = re.compile(
+    r"\b(all at once|in one go|in one payment|in full|the full amount|the whole (amount|thing|lot)|"
+    r"pay (off )?(the rest|everything|it all|all of it|off everything)|"
+    r"(pay|settle|clear) (it|everything|the rest|the balance) (off|now|today|at once)|"
+    r"not in instalments|no instalments|"
+    r"in (een|één|1) keer|ineens|in 1x|het hele bedrag|alles (nu |meteen |vandaag )?(betalen|aflossen)|"
+    r"volledig (betalen|aflossen)|niet in termijnen|geen termijnen)\b")
+
+
+def wants_to_pay_in_full(text: str) -> bool:
+    """"Can I pay the rest all at once now?", "ik wil alles in één keer betalen": paying,
+    not an arrangement, though the classifier reads it as one."""
+    return bool(_IN_FULL.search(plain_words(text)))

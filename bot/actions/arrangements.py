@@ -15,9 +15,10 @@ from billing_core.arrangements.service import (
 from billing_core.errors import InvalidRequest
 from billing_core.invoices.service import get_balance
 from billing_core.money import parse_amount
-from bot.actions.common import (AccountAction, Context, answers, asked_message,
-                                new_idempotency_key)
+from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers,
+                                asked_message, new_idempotency_key)
 from bot.actions.concessions import offer_person
+from bot.payment_claims import wants_to_pay_in_full
 
 EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|"
                              r"\d+\s*(?:days?|dagen)|uitstel|langer|wachten", re.IGNORECASE)
@@ -100,6 +101,9 @@ def offer_arrangement(dispatcher: CollectingDispatcher, context: Context, sessio
 class ActionOfferArrangement(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        if wants_to_pay_in_full(asked_message(tracker, self.intent)["text"]):
+            # "can I pay the rest all at once?": the payment link, not a (second) arrangement
+            return ACCOUNT_ACTIONS["pay_bill"].handle(dispatcher, tracker, context, session)
         reasons = check_arrangement_eligibility(session, account_number=context.account_number,
                                                 today=context.today)
         if "no_balance_due" in reasons:

@@ -407,6 +407,20 @@ def test_plan_advice_is_answered_after_verification_and_straight_away_when_verif
     assert responses(dispatcher) == ["utter_plan_recommendation"]
 
 
+def test_paying_the_rest_at_once_gets_the_link_not_a_second_arrangement(own_database):
+    from billing_core.arrangements.models import ArrangementKind
+    from billing_core.arrangements.service import create_arrangement
+    with session_scope(session_factory()) as session:
+        create_arrangement(session, account_number="10000003", kind=ArrangementKind.instalments,
+                           instalments=3, idempotency_key="t:arr", actor=Actor.bot())
+    slots = {"verified": True, "verified_account": "10000003", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    run(ActionOfferArrangement(), dispatcher, tracker(
+        slots=slots, text="and can I pay the rest all at once now?", intent="payment_arrangement"))
+    assert responses(dispatcher) == ["utter_payment_link"]
+    assert dispatcher.messages[0]["amount"] == "€98.62"
+
+
 def test_with_a_plan_change_scheduled_the_bot_says_it_instead_of_advising_it_again(
         own_database):
     from billing_core.plans.service import apply_plan_change
