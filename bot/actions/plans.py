@@ -13,7 +13,7 @@ from billing_core.plans.service import (
 )
 from bot.actions.common import (PLAN_ADVICE, AccountAction, Context, answers, asked_text,
                                 last_bot_response, latest_text, new_idempotency_key,
-                                run_in_session)
+                                open_offer, run_in_session)
 from bot.actions.concessions import offer_person
 from bot.actions.verification import second_factor_given
 from bot.plan_names import asks_current_plan, asks_plan_advice, mentions_plans, unknown_plan_name
@@ -182,11 +182,14 @@ class ActionListPlans(Action):
         named = next(tracker.get_latest_entity_values("plan"), None)
         if named:  # "what does Premium cost?": that plan, not the whole list
             return await tell_plan(dispatcher, tracker, context, str(named))
-        if tracker.get_slot("awaiting") == "arrangement_choice" and \
-                not mentions_plans(latest_text(tracker)):
-            # "what are my options?" while the arrangement options wait: those, not the plans
+        offer = open_offer(tracker) or {}
+        arranging = tracker.get_slot("awaiting") == "arrangement_choice" or \
+            offer.get("type") == "arrangement"
+        if arranging and not mentions_plans(latest_text(tracker)):
+            # "what are my options?" while the arrangement options or a preview of one wait:
+            # those options, not the plans
             dispatcher.utter_message(response="utter_arrangement_choice_unclear")
-            return []
+            return [SlotSet("awaiting", "arrangement_choice"), SlotSet("offer", None)]
 
         if wants_plan_advice(tracker):
             if not context.verified:

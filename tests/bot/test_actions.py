@@ -474,12 +474,16 @@ def test_what_the_customer_can_pay_a_month_chooses_the_instalments(action, inten
         assert dispatcher.messages[0]["lowest"] == "€11.10"
 
 
+@pytest.mark.parametrize("waiting", [
+    {"awaiting": "arrangement_choice"},
+    {"awaiting": "confirm", "offer": {"type": "arrangement", "kind": "extension"}},  # a preview
+])
 @pytest.mark.parametrize("text, said", [
     ("what are my options?", ["utter_arrangement_choice_unclear"]),
     ("what plans do you have?", ["utter_plans", "utter_plans_advice"]),
 ])
-def test_asking_for_the_options_while_an_arrangement_is_chosen_gets_those(text, said):
-    slots = {"language": "en", "awaiting": "arrangement_choice"}
+def test_asking_for_the_options_while_an_arrangement_is_chosen_gets_those(waiting, text, said):
+    slots = {"language": "en", **waiting}
     dispatcher = CollectingDispatcher()
     run(ActionListPlans(), dispatcher, tracker(slots=slots, text=text, intent="ask_plans"))
     assert responses(dispatcher) == said
