@@ -212,7 +212,23 @@ class AccountAction(Action, ABC):
         if not context.verified or not context.account_number:
             dispatcher.utter_message(response="utter_verify_first")
             return [SlotSet("pending_request", [self.intent]), FollowupAction("verify_form")]
+        if refuse_other_account(dispatcher, tracker, context):
+            return []
         return await run_in_session(dispatcher, self.handle, tracker, context)
+
+
+def refuse_other_account(dispatcher: CollectingDispatcher, tracker: Tracker,
+                         context: Context) -> bool:
+    """A verified customer asking about another account number ("the balance on my wife's
+    account 10000001"): only the verified account is shown, and that is said, so its figures
+    are not taken for the other account's."""
+    mentioned = next(tracker.get_latest_entity_values("account_number"), None)
+    digits = "".join(ch for ch in str(mentioned or "") if ch.isdigit())
+    if not digits or digits == context.account_number:
+        return False
+    dispatcher.utter_message(response="utter_only_verified_account",
+                             ending=context.account_number[-4:])
+    return True
 
 
 ACCOUNT_ACTIONS: dict[str, AccountAction] = {}

@@ -20,7 +20,7 @@ from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_f
 from bot.actions.billing import PAYMENT_CLAIM, offer_direct_debit, say_payment_method
 from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_aside,
                                 last_bot_response, latest_text, offered_earlier, open_offer,
-                                run_in_session)
+                                refuse_other_account, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
@@ -350,6 +350,8 @@ class ActionHandleInform(Action):
         if check:
             return check
         context = Context.of(tracker)
+        if context.verified and refuse_other_account(dispatcher, tracker, context):
+            return []
         offer = open_offer(tracker)
         if context.verified and offer:
             return await answer_while_offer_waits(dispatcher, tracker, context, offer)

@@ -129,6 +129,22 @@ def test_a_verified_customer_only_ever_sees_the_verified_account():
     assert responses(dispatcher) == ["utter_verify_first"]
 
 
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionShowBalance(), "ask_balance", "what is the balance on my wife's account 10000001?"),
+    (ActionHandleInform(), "inform", "1000 0001"),
+])
+def test_asked_about_another_account_the_bot_says_it_shows_only_the_verified_one(action, intent,
+                                                                                 text):
+    track = tracker(slots={"verified": True, "verified_account": "10000003", "language": "en"},
+                    text=text, intent=intent)
+    track.latest_message["entities"] = [entity("account_number", text.split()[-1].strip("?")
+                                               if "account" in text else text)]
+    dispatcher = CollectingDispatcher()
+    run(action, dispatcher, track)
+    assert responses(dispatcher) == ["utter_only_verified_account"]  # not Tom's balance
+    assert dispatcher.messages[0]["ending"] == "0003"
+
+
 def test_dutch_amounts_are_formatted_the_dutch_way():
     dispatcher = CollectingDispatcher()
     run(ActionShowBalance(), dispatcher, tracker(slots={"verified": True, "language": "nl",
