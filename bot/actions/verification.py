@@ -101,10 +101,20 @@ class ActionRememberRequest(Action):
         if method:  # "can I pay with iDEAL?" needs no account: answered now, the link follows
             say_payment_method(dispatcher, Context.of(tracker).language, method)
         if not in_form:
-            dispatcher.utter_message(response="utter_verify_then_link" if method else "utter_verify_first")
+            dispatcher.utter_message(response=verification_reason(intent, method))
         elif intent in ACCOUNT_ACTIONS:  # asked while the form waits for an answer
             dispatcher.utter_message(response="utter_answer_after_verification")
         return events
+
+
+def verification_reason(intent: str | None, method: str | None) -> str:
+    """Why verification starts: after a complaint or a threat to leave (already answered
+    with an apology or empathy) "to look into it", not a cheerful "I can help with that"."""
+    if method:
+        return "utter_verify_then_link"
+    if intent in ("complain", "cancel_service"):
+        return "utter_verify_to_look_into_it"
+    return "utter_verify_first"
 
 
 def second_factor_given(tracker: Tracker) -> list[EventType]:
@@ -325,7 +335,7 @@ class ActionResumeRequest(Action):
                              SlotSet("offer", {"type": "handoff", "reason": "verification_locked"})]
         dispatcher.utter_message(response="utter_verified", name=tracker.get_slot("customer_name"))
         if not asked:
-            dispatcher.utter_message(response="utter_what_can_i_do")
+            dispatcher.utter_message(response="utter_how_can_i_help")
             return events
         for intent in sorted(asked, key=lambda intent: intent not in INFORMATION):
             answer = await run_in_session(dispatcher, ACCOUNT_ACTIONS[intent].handle, tracker,

@@ -236,6 +236,20 @@ def test_after_verification_the_welcome_comes_before_the_answer():
     dispatcher = CollectingDispatcher()
     run(ActionResumeRequest(), dispatcher, tracker(slots={**verified, "verified": False}))
     assert responses(dispatcher) == []  # locked: the lock message was said, a person is offered
+    dispatcher = CollectingDispatcher()  # verified with nothing asked yet: no "Okay!"
+    run(ActionResumeRequest(), dispatcher, tracker(slots=verified))
+    assert responses(dispatcher) == ["utter_verified", "utter_how_can_i_help"]
+
+
+@pytest.mark.parametrize("intent, said", [
+    ("ask_balance", "utter_verify_first"),  # "I can help with that. First I need to check..."
+    ("complain", "utter_verify_to_look_into_it"),  # after the apology: no cheerful "I can help"
+    ("cancel_service", "utter_verify_to_look_into_it"),
+])
+def test_why_verification_starts_fits_what_was_said(intent, said):
+    dispatcher = CollectingDispatcher()
+    run(ActionRememberRequest(), dispatcher, tracker(text="...", intent=intent))
+    assert responses(dispatcher) == [said]
 
 
 @pytest.mark.parametrize("text, valid", [
