@@ -96,7 +96,8 @@ class ConcessionAction(AccountAction, ABC):
 
 def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, session: Session, *,
                           churn_risk: bool, reason_code: str) -> list[EventType]:
-    """Offer the first concession the policy allows the bot; otherwise a cheaper plan and a person."""
+    """Offer the first concession the policy allows the bot; otherwise a cheaper plan and a
+    person (for a complaint, which asked for no discount, only the person)."""
     needs_person = False
     for kind in OFFER_ORDER:
         assessment = assess_concession(session, account_number=context.account_number, kind=kind,
@@ -123,6 +124,9 @@ def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, se
         record_offer(session, account_number=context.account_number, reason_code=reason_code,
                      actor=Actor.bot(), channel=context.channel,
                      conversation_id=context.conversation_id)
+    if reason_code == "complaint":  # "my bill is wrong" asked for no discount to refuse
+        dispatcher.utter_message(response="utter_complaint_to_colleague")
+        return offer_person(dispatcher, reason_code)
     dispatcher.utter_message(response="utter_no_concession")
     try:
         recommendation = recommend_plan(session, account_number=context.account_number,

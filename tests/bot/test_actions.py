@@ -824,6 +824,17 @@ def test_any_other_cancellation_gets_empathy_and_verification():
     assert with_slots({}, events) == {"cancel_for_good": False}
 
 
+def test_a_complaint_nothing_can_be_offered_for_goes_to_a_colleague_without_a_refusal():
+    """"My bill is wrong" asked for no discount: no "I can't offer a discount", and no
+    cheaper plan sold into a complaint; a colleague looks into it."""
+    dispatcher = CollectingDispatcher()
+    events = run(ActionHandleComplaint(), dispatcher, tracker(
+        slots={"verified": True, "verified_account": "10000002", "language": "nl"},
+        text="mijn rekening klopt niet", intent="complain"))
+    assert responses(dispatcher) == ["utter_complaint_to_colleague", "utter_offer_person"]
+    assert with_slots({}, events)["offer"] == {"type": "handoff", "reason": "complaint"}
+
+
 GOODWILL_OFFER = {"type": "concession", "kind": "goodwill_credit", "amount_minor": 500,
                   "months": None, "reason": "complaint", "churn_risk": False, "key": "t:goodwill"}
 
