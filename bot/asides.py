@@ -139,3 +139,19 @@ def lacks_account_number(text: str) -> bool:
     """"I don't have my account number at hand", "waar vind ik mijn klantnummer?",
     "ik heb mijn klantnummer niet bij de hand": the customer cannot give it (yet)."""
     return bool(_LACKS.search(plain_words(text)))
+
+
+_SERVICE = (r"(internet|wifi|wi fi|connection|signal|network|service|phone|tv|television|line|"
+            r"router|modem|data|mobile|verbinding|bereik|netwerk|telefoon|televisie|lijn|mobiel)")
+_FAULT = re.compile(
+    rf"\b{_SERVICE} (\w+ )?(is |has |keeps |went |has been |been )?(down|not working|doesn't work|"
+    rf"doesnt work|isn't working|isnt working|stopped working|dead|broken|dropping|cutting out|"
+    rf"out|gone|niet|werkt niet|doet het niet|ligt eruit|plat|weg|valt weg|hapert)\b|"
+    rf"\bno (internet|signal|connection|service|network|wifi|tv|dial tone)\b|\boutage\b|"
+    rf"\bstoring\b|\bgeen (internet|bereik|verbinding|signaal|netwerk|wifi|tv)\b")
+
+
+def reports_fault(text: str) -> bool:
+    """"My internet is down since yesterday", "storing", "geen bereik": a technical fault,
+    which the billing assistant cannot fix (a bill question about it still can be)."""
+    return bool(_FAULT.search(plain_words(text)))

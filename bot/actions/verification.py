@@ -20,7 +20,7 @@ from bot.actions.common import (ACCOUNT_ACTIONS, PLAN_ADVICE, Context, answer_as
 from bot.actions.billing import say_payment_method
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
-from bot.asides import corrects_account_number
+from bot.asides import corrects_account_number, reports_fault
 from bot.language import language_slot_update
 from bot.payment_methods import asked_payment_method
 
@@ -83,6 +83,10 @@ class ActionRememberRequest(Action):
         in_form = tracker.active_loop_name == "verify_form"
         if in_form and answer_aside(dispatcher, tracker):
             return []  # "wait, let me grab my bill" while a detail is asked: no new question
+        if intent == "complain" and not in_form and reports_fault(latest_text(tracker)):
+            # "my internet is down": no bill to look at, so no verification; a colleague
+            dispatcher.utter_message(response="utter_fault_not_billing")
+            return offer_person(dispatcher, "technical_fault") + [FollowupAction("action_listen")]
         # Before verification only a person can have been offered; a new question moves on.
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("offer", None)]
         events += second_factor_given(tracker)

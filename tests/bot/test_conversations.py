@@ -623,3 +623,18 @@ def test_asked_whether_it_is_a_person_the_bot_says_so_with_the_way_to_one(rasa_s
     assert offered == {"title": button, "payload": "/request_human"}
     chat.say(offered["payload"])
     assert chat.custom()[0]["handoff"]["reason"] == "customer_asked"
+
+
+@pytest.mark.parametrize("message, words, yes, person", [
+    ("my internet is down since yesterday", "can't fix faults", "yes please",
+     "connecting you with a colleague"),
+    ("er is een storing, mijn internet werkt niet!", "storingen kan ik zelf niet", "ja graag",
+     "Ik verbind u nu door"),
+])
+def test_a_fault_is_no_bill_question_and_goes_to_a_colleague_without_verification(
+        rasa_server, message, words, yes, person):
+    chat = Conversation(rasa_server)
+    reply = chat.say(message)
+    assert words in reply and "account number" not in reply and "klantnummer" not in reply, reply
+    assert person in chat.say(yes)
+    assert chat.custom()[0]["handoff"]["reason"] == "technical_fault"
