@@ -155,3 +155,19 @@ def reports_fault(text: str) -> bool:
     """"My internet is down since yesterday", "storing", "geen bereik": a technical fault,
     which the billing assistant cannot fix (a bill question about it still can be)."""
     return bool(_FAULT.search(plain_words(text)))
+
+
+_REPEAT = re.compile(
+    r"^(sorry |excuse me |pardon |wait |huh )?(can you |could you |would you |please |pls )?"
+    r"(say (that|it|this) again|repeat( (that|it|this|yourself|the last (bit|part|message)))?|"
+    r"come again|what did you (just )?say|once more)( please| pls| again)?$|"
+    r"^(pardon|sorry wat|wat zei (je|u|jij)|wat zegt u|"
+    r"(kun|kan|kunt|wil|wilt) (je|u|jij) (dat|het) (nog (een keer|eens) )?(herhalen|zeggen)|"
+    r"(zeg|herhaal) (dat|het) (nog (een keer|eens)|alsjeblieft|aub)|herhaal|nog een keer|"
+    r"nog eens)( alsjeblieft| aub| graag)?$")
+
+
+def asks_to_repeat(text: str) -> bool:
+    """"Say that again", "can you repeat that please", "wat zei u?": the bot's last message
+    again (no intent of its own; the model reads them as goodbye, greet, deny or a discount)."""
+    return bool(_REPEAT.search(plain_words(text)))

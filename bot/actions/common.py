@@ -16,7 +16,7 @@ from billing_core.db import session_scope
 from billing_core.errors import BillingError
 from billing_core.money import format_money
 from bot.actions.db import session_factory
-from bot.asides import asks_why_verification, is_pause
+from bot.asides import asks_to_repeat, asks_why_verification, is_pause
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +132,11 @@ def _offer_and_message(tracker: Tracker) -> tuple[dict, dict | None, bool] | Non
     user_turns = [i for i in range(made_at, len(events)) if events[i].get("event") == "user"]
     moved_on = False
     for start, end in zip(user_turns, user_turns[1:]):  # every turn before the current one
-        replies = {(e.get("metadata") or {}).get("utter_action")
-                   for e in events[start:end] if e.get("event") == "bot"}
-        if not replies & KEEPS_OFFER_OPEN:
+        replies = [e for e in events[start:end] if e.get("event") == "bot"]
+        kept_open = {(e.get("metadata") or {}).get("utter_action") for e in replies} & \
+            KEEPS_OFFER_OPEN or (message and any(e.get("text") == message.get("text")
+                                                 for e in replies))  # said again: "repeat"
+        if not kept_open:
             moved_on = True
     return offer, message, moved_on
 
@@ -145,18 +147,42 @@ def end_form() -> list[EventType]:
 
 
 def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """A message that answers nothing but asks for a moment ("wait, let me find it") or,
-    during verification, why the details are needed: answered here, and the caller keeps its
-    question or offer open. Read as a goodbye, a no, a bill question, a bare value or not
-    understood."""
+    """A message that answers nothing but asks for a moment ("wait, let me find it"), to
+    hear the last reply again ("say that again") or, during verification, why the details
+    are needed: answered here, and the caller keeps its question or offer open. Read as a
+    goodbye, a no, a greeting, a bill question, a bare value or not understood."""
     text = latest_text(tracker)
     if is_pause(text):
         dispatcher.utter_message(response="utter_take_your_time")
+        return True
+    if asks_to_repeat(text):
+        repeat_last_turn(dispatcher, tracker)
         return True
     if tracker.active_loop_name == "verify_form" and asks_why_verification(text):
         dispatcher.utter_message(response="utter_why_we_verify")
         return True
     return False
+
+
+def repeat_last_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Say the bot's previous reply again, with its buttons; in a form without its question,
+    which the form asks again itself."""
+    said: list[dict] = []
+    users_seen = 0  # the first is the message asking for the repeat
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users_seen += 1
+            if users_seen == 2:
+                break
+        elif event.get("event") == "bot" and users_seen == 1:
+            said.insert(0, event)
+    if tracker.active_loop_name and said:
+        said = said[:-1]
+    if not said and not tracker.active_loop_name:
+        dispatcher.utter_message(response="utter_how_can_i_help")
+    for event in said:
+        dispatcher.utter_message(text=event.get("text"),
+                                 buttons=(event.get("data") or {}).get("buttons") or [])
 
 
 def new_idempotency_key(context: Context, purpose: str) -> str:
@@ -212,8 +238,8 @@ class AccountAction(Action, ABC):
         if not context.verified or not context.account_number:
             dispatcher.utter_message(response="utter_verify_first")
             return [SlotSet("pending_request", [self.intent]), FollowupAction("verify_form")]
-        if refuse_other_account(dispatcher, tracker, context):
-            return []
+        if answer_aside(dispatcher, tracker) or refuse_other_account(dispatcher, tracker, context):
+            return []  # "can you repeat that please" read as a discount request, ...
         return await run_in_session(dispatcher, self.handle, tracker, context)
 
 

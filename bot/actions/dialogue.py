@@ -316,6 +316,8 @@ class ActionGreet(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if answer_aside(dispatcher, tracker):  # "come again?" is read as a greeting
+            return []
         check = check_details_sent_unasked(tracker)
         if not check:
             dispatcher.utter_message(response="utter_greet")

@@ -16,11 +16,11 @@ from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
 from bot.actions.common import (ACCOUNT_ACTIONS, PLAN_ADVICE, Context, answer_aside, end_form,
-                                latest_text, run_in_session)
+                                latest_text, repeat_last_turn, run_in_session)
 from bot.actions.billing import say_payment_method
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
-from bot.asides import corrects_account_number, reports_fault
+from bot.asides import asks_to_repeat, corrects_account_number, reports_fault
 from bot.language import language_slot_update
 from bot.payment_methods import asked_payment_method
 
@@ -83,6 +83,9 @@ class ActionRememberRequest(Action):
         in_form = tracker.active_loop_name == "verify_form"
         if in_form and answer_aside(dispatcher, tracker):
             return []  # "wait, let me grab my bill" while a detail is asked: no new question
+        if not in_form and asks_to_repeat(latest_text(tracker)):  # read as a bill question
+            repeat_last_turn(dispatcher, tracker)
+            return [FollowupAction("action_listen")]
         if intent == "complain" and not in_form and reports_fault(latest_text(tracker)):
             # "my internet is down": no bill to look at, so no verification; a colleague
             dispatcher.utter_message(response="utter_fault_not_billing")

@@ -642,14 +642,16 @@ def offer_made_then(*turns):
               {"event": "slot", "name": "awaiting", "value": "confirm"},
               {"event": "slot", "name": "offer", "value": offer}]
     for text_, reply in turns:
-        events += [{"event": "user", "text": text_},
-                   {"event": "bot", "text": "...", "metadata": {"utter_action": reply}}]
+        said = {"text": "...", "metadata": {"utter_action": reply}} if reply else \
+            {"text": events[1]["text"], "metadata": {}}  # repeated by repeat_last_turn
+        events += [{"event": "user", "text": text_}, {"event": "bot", **said}]
     return offer, events + [{"event": "user", "text": "fine, do it"}]
 
 
 @pytest.mark.parametrize("turns, writes", [
     ([], 1),
     ([("hang on", "utter_take_your_time")], 1),  # a moment asked for keeps the question open
+    ([("say that again", None)], 1),  # the preview said again (its text, see offer_made_then)
     ([("what does that cost a year?", "utter_plans")], 0),  # the customer moved on
     ([("hmm, plus instead", "utter_clarify")], 0),
 ])
@@ -711,6 +713,25 @@ def test_a_value_sent_while_an_offer_waits_answers_that_offer(own_database, offe
         assert returned["offer"].get("instalments") == count
     else:
         assert returned["awaiting"] == "confirm"
+
+
+@pytest.mark.parametrize("action, intent", [
+    (ActionGoodbye(), "goodbye"), (ActionGreet(), "greet"), (ActionDecline(), "deny"),
+    (ActionOfferConcession(), "request_discount"), (ActionClarify(), "nlu_fallback"),
+])
+def test_asked_to_say_it_again_the_bot_repeats_its_last_reply(action, intent):
+    """However "say that again" is read, the previous reply comes again with its buttons,
+    and an open offer stays open."""
+    offer, events = offer_made_then()
+    events[-1] = {"event": "user", "text": "can you repeat that please"}
+    slots = {"verified": True, "verified_account": "10000003", "language": "en",
+             "awaiting": "confirm", "offer": offer}
+    dispatcher = CollectingDispatcher()
+    returned = run(action, dispatcher, tracker(slots=slots, text="can you repeat that please",
+                                               intent=intent, events=events))
+    assert [(m["text"], m["buttons"]) for m in dispatcher.messages] == [
+        (events[1]["text"], events[1]["data"]["buttons"])]
+    assert returned == []
 
 
 def test_a_no_after_the_customer_moved_on_declines_nothing_and_clears_the_offer():

@@ -2,8 +2,8 @@
 question about the check from a bill question."""
 import pytest
 
-from bot.asides import (asks_why_verification, corrects_account_number, disagrees, is_closing,
-                        is_pause)
+from bot.asides import (asks_to_repeat, asks_why_verification, corrects_account_number,
+                        disagrees, is_closing, is_pause, lacks_account_number, reports_fault)
 
 
 @pytest.mark.parametrize("text", [
@@ -93,3 +93,35 @@ def test_the_account_number_given_was_a_mistake(text, correction):
 ])
 def test_disagreeing_with_what_was_said(text, disputed):
     assert disagrees(text) is disputed
+
+
+@pytest.mark.parametrize("text, repeat", [
+    ("say that again", True), ("can you repeat that please", True), ("come again?", True),
+    ("Sorry, can you say that again?", True), ("wat zei u?", True),
+    ("kunt u dat herhalen?", True), ("repeat please", True),
+    ("can you repeat the payment", False), ("again the bill is wrong", False),
+    ("nog een vraag", False), ("ik wil nog eens betalen", False),
+])
+def test_asking_to_hear_the_last_reply_again(text, repeat):
+    assert asks_to_repeat(text) is repeat
+
+
+@pytest.mark.parametrize("text, fault", [
+    ("my internet is down since yesterday", True), ("I have no internet", True),
+    ("er is een storing", True), ("mijn internet werkt niet", True), ("ik heb geen bereik", True),
+    ("my bill is wrong", False), ("your service is terrible", False),
+    ("I want to cancel my service", False), ("can I change my phone number", False),
+])
+def test_a_fault_told_apart_from_a_bill_complaint(text, fault):
+    assert reports_fault(text) is fault
+
+
+@pytest.mark.parametrize("text, lacking", [
+    ("hoi ik wil mijn saldo weten maar ik heb mijn klantnummer niet bij de hand", True),
+    ("waar vind ik mijn klantnummer?", True), ("where do I find my account number?", True),
+    ("I forgot my customer number", True),
+    ("my account number is 10000003", False), ("I want to change my bank account number", False),
+    ("mijn klantnummer is 10000002", False),
+])
+def test_not_having_the_account_number_at_hand(text, lacking):
+    assert lacks_account_number(text) is lacking

@@ -638,3 +638,13 @@ def test_a_fault_is_no_bill_question_and_goes_to_a_colleague_without_verificatio
     assert words in reply and "account number" not in reply and "klantnummer" not in reply, reply
     assert person in chat.say(yes)
     assert chat.custom()[0]["handoff"]["reason"] == "technical_fault"
+
+
+@pytest.mark.parametrize("question, again", [("what's my balance?", "say that again"),
+                                             ("wat is mijn saldo?", "wat zei u?")])
+def test_asked_to_say_it_again_the_bot_repeats_its_answer(rasa_server, question, again):
+    chat = Conversation(rasa_server)
+    chat.say(question)
+    answer = verify(chat, "10000001", "12-04-1985")  # the check's welcome and the balance
+    assert AMOUNT.search(answer), answer
+    assert chat.say(again) == answer
