@@ -43,6 +43,12 @@ def reply_view(message: Message) -> dict:
     return view
 
 
+def packet_for_agent(session: Session, conversation_id: str, packet: dict) -> dict:
+    """The bot's packet, with the buttons the customer pressed shown by their titles."""
+    lines = transcript.with_button_titles(session, conversation_id, packet.get("transcript") or [])
+    return {**packet, "transcript": lines}
+
+
 class Router:
     def __init__(self, *, sessions: sessionmaker[Session], rasa: RasaClient,
                  broker: InProcessBroker, settings: Settings, render_sms: SmsRenderer,
@@ -146,7 +152,9 @@ class Router:
             if turn.handoff_packet is not None:
                 # the bot's language follows what the customer writes: the queue's texts too
                 conversation.language = turn.handoff_packet.get("language") or conversation.language
-                handoff = queue.enqueue(session, conversation, packet=turn.handoff_packet,
+                handoff = queue.enqueue(session, conversation,
+                                        packet=packet_for_agent(session, conversation.id,
+                                                                turn.handoff_packet),
                                         reason=turn.handoff_packet.get("reason") or "customer_asked")
                 messages.append(self._queue_status_message(session, conversation, handoff))
             self._deliver(session, conversation, messages)

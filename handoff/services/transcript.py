@@ -64,13 +64,36 @@ def messages_after(session: Session, conversation_id: str, after: int = 0,
         .order_by(Message.seq).limit(limit)))
 
 
+def with_button_titles(session: Session, conversation_id: str, lines: list[dict]) -> list[dict]:
+    """The bot's transcript for the agent with each button press as the customer saw it: the
+    bot reads a button's payload (`/affirm`, `/inform{"arrangement_option": ...}`, also an SMS
+    option number mapped back), the agent reads its title ("Yes", "6 instalments"), taken
+    from the latest buttons the bot showed with that payload before it."""
+    shown = {message.text: message.buttons for message in session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id,
+                              Message.author == Author.bot, Message.buttons.is_not(None),
+                              Message.text.in_([line.get("text") for line in lines
+                                                if line.get("from") == "bot"]))
+        .order_by(Message.seq))}
+    titles: dict[str, str] = {}
+    readable = []
+    for line in lines:
+        if line.get("from") == "bot":
+            titles.update({button["payload"]: button["title"]
+                           for button in shown.get(line.get("text"), [])})
+        elif line.get("from") == "customer" and line.get("text") in titles:
+            line = {**line, "text": titles[line["text"]]}
+        readable.append(line)
+    return readable
+
+
 def staff_text(message: Message) -> str:
-    """A line as staff see it: the customer's dates of birth and card numbers hidden."""
+    """A line as staff see it: the customer's dates of birth, postcodes and card numbers hidden."""
     return mask_sensitive(message.text) if message.author is Author.customer else message.text
 
 
 def message_view(message: Message, *, masked: bool = False) -> dict:
-    """A transcript line for clients; `masked` (staff views) hides dates of birth and card numbers."""
+    """A transcript line for clients; `masked` (staff views) hides what `staff_text` hides."""
     view = {"seq": message.seq, "author": message.author.value,
             "text": staff_text(message) if masked else message.text,
             "at": message.created_at.isoformat()}
