@@ -19,7 +19,7 @@ from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     explain_latest_bill, get_balance, latest_payment,
 )
-from bot.actions.common import AccountAction, Context, answers, asked_text
+from bot.actions.common import AccountAction, Context, answers, asked_text, latest_text
 from bot.actions.concessions import offer_best_concession, offer_person
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
                                 disputes_late_fee, is_payment_message, paid_instantly)
@@ -355,8 +355,9 @@ class ActionSendPaymentLink(BillQuestion):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
-        asked_now = tracker.latest_message.get("intent", {}).get("name") == "pay_bill"
-        method = asked_payment_method(asked_text(tracker, "pay_bill"))
+        asked = asked_text(tracker, "pay_bill")  # also "what's my balance, can I pay by card?"
+        asked_now = asked == latest_text(tracker)  # before verification it was answered then
+        method = asked_payment_method(asked)
         if method and asked_now:
             say_payment_method(dispatcher, context.language, method)
         try:

@@ -16,6 +16,7 @@ from billing_core.db import session_scope
 from billing_core.errors import BillingError
 from billing_core.money import format_money
 from bot.actions.db import session_factory
+from bot.also_asked import also_asked
 from bot.asides import asks_to_repeat, asks_why_verification, is_pause
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,10 @@ def asked_message(tracker: Tracker, intent: str) -> dict[str, Any]:
     before it."""
     for event in reversed(tracker.events):
         parsed = event.get("parse_data") or {}
-        if event.get("event") == "user" and parsed.get("intent", {}).get("name") == intent:
+        if event.get("event") != "user":
+            continue
+        read_as = parsed.get("intent", {}).get("name")
+        if read_as == intent or intent in also_asked(event.get("text") or "", read_as or ""):
             return {"text": event.get("text") or "", "entities": parsed.get("entities") or []}
     return {"text": latest_text(tracker), "entities": tracker.latest_message.get("entities") or []}
 
@@ -240,7 +244,29 @@ class AccountAction(Action, ABC):
             return [SlotSet("pending_request", [self.intent]), FollowupAction("verify_form")]
         if answer_aside(dispatcher, tracker) or refuse_other_account(dispatcher, tracker, context):
             return []  # "can you repeat that please" read as a discount request, ...
-        return await run_in_session(dispatcher, self.handle, tracker, context)
+        besides = also_asked(latest_text(tracker), self.intent) \
+            if tracker.latest_message.get("intent", {}).get("name") == self.intent else []
+        return await answer_in_order(dispatcher, tracker, context, [self.intent] + besides)
+
+
+# Questions that only inform: answered before one that asks the customer something back.
+INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE)
+
+
+async def answer_in_order(dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+                          asked: list[str]) -> list[EventType]:
+    """Several questions answered together (asked in one message, or before and during
+    verification): the plain information first, then the first one that asks the customer
+    something back (an offer or a preview); a second open question in the same reply could
+    not be answered with one "yes"."""
+    events: list[EventType] = []
+    for intent in sorted(asked, key=lambda intent: intent not in INFORMATION):
+        answer = await run_in_session(dispatcher, ACCOUNT_ACTIONS[intent].handle, tracker,
+                                      context)
+        events += answer
+        if any(event.get("name") == "awaiting" and event.get("value") for event in answer):
+            break
+    return events
 
 
 def refuse_other_account(dispatcher: CollectingDispatcher, tracker: Tracker,

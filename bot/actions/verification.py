@@ -15,11 +15,12 @@ from billing_core.customers.service import (
 from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import parse_date_of_birth
-from bot.actions.common import (ACCOUNT_ACTIONS, PLAN_ADVICE, Context, answer_aside, end_form,
-                                latest_text, repeat_last_turn, run_in_session)
+from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, answer_in_order,
+                                end_form, latest_text, repeat_last_turn)
 from bot.actions.billing import say_payment_method
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
+from bot.also_asked import also_asked
 from bot.asides import asks_to_repeat, corrects_account_number, reports_fault
 from bot.language import language_slot_update
 from bot.payment_methods import asked_payment_method
@@ -29,8 +30,6 @@ POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
 DATE_LIKE = re.compile(r"^(\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{4}[-./]\d{1,2}[-./]\d{1,2})$")
 # Digits with spaces, dots or dashes between them ("1000-0003", "10 00 00 02").
 DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)+")
-# Questions that only inform: answered before one that asks the customer something back.
-INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE)
 # Slots that survive a new session; verification never does.
 CARRIED_OVER = ("language", "channel", "phone")
 
@@ -93,10 +92,12 @@ class ActionRememberRequest(Action):
         # Before verification only a person can have been offered; a new question moves on.
         events: list[EventType] = [SlotSet("awaiting", None), SlotSet("offer", None)]
         events += second_factor_given(tracker)
-        if intent in ACCOUNT_ACTIONS:
+        asked = [intent, *also_asked(latest_text(tracker), intent)] \
+            if intent in ACCOUNT_ACTIONS else []
+        if asked:  # "what's my balance and can I pay by card?": both, after verification
             earlier = tracker.get_slot("pending_request") or []
             events.append(SlotSet("pending_request",
-                                  [asked for asked in earlier if asked != intent] + [intent]))
+                                  [kept for kept in earlier if kept not in asked] + asked))
             if intent == "cancel_service":
                 events.append(SlotSet("churn_risk", True))
         minutes = minutes_locked(tracker.get_slot("locked_until"))
@@ -104,7 +105,7 @@ class ActionRememberRequest(Action):
             dispatcher.utter_message(response="utter_verification_locked", minutes=minutes)
             return events + [SlotSet("verification_locked", True)]
         events += [SlotSet("verification_locked", False), SlotSet("locked_until", None)]
-        method = asked_payment_method(latest_text(tracker)) if intent == "pay_bill" else None
+        method = asked_payment_method(latest_text(tracker)) if "pay_bill" in asked else None
         if method:  # "can I pay with iDEAL?" needs no account: answered now, the link follows
             say_payment_method(dispatcher, Context.of(tracker).language, method)
         if not in_form:
@@ -344,13 +345,7 @@ class ActionResumeRequest(Action):
         if not asked:
             dispatcher.utter_message(response="utter_how_can_i_help")
             return events
-        for intent in sorted(asked, key=lambda intent: intent not in INFORMATION):
-            answer = await run_in_session(dispatcher, ACCOUNT_ACTIONS[intent].handle, tracker,
-                                          context)
-            events += answer
-            if any(event.get("name") == "awaiting" and event.get("value") for event in answer):
-                break
-        return events
+        return events + await answer_in_order(dispatcher, tracker, context, asked)
 
 
 class ActionDetectLanguage(Action):

@@ -195,6 +195,24 @@ def test_questions_asked_before_and_during_verification_are_all_kept_in_order():
     assert slots["pending_request"] == ["request_discount", "ask_balance"]
 
 
+def test_questions_asked_together_before_verification_are_all_kept():
+    dispatcher = CollectingDispatcher()
+    events = run(ActionRememberRequest(), dispatcher, tracker(
+        text="hoi! wat is mijn saldo en wanneer moet ik betalen? en kan ik in delen betalen?",
+        intent="ask_due_date"))
+    assert with_slots({}, events)["pending_request"] == ["ask_due_date", "payment_arrangement"]
+
+
+def test_questions_asked_together_by_a_verified_customer_are_all_answered():
+    slots = {"verified": True, "verified_account": "10000001", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    run(ActionShowBalance(), dispatcher, tracker(
+        slots=slots, text="what's my balance, and can I pay by card?", intent="ask_balance"))
+    said = responses(dispatcher)
+    assert said[0] == "utter_balance_due" and said[-1] == "utter_payment_link", said
+    assert any(r.startswith("utter_payment_method") for r in said), said  # the card answered
+
+
 def test_after_verification_the_information_comes_first_then_one_offer():
     slots = {"verified": True, "verified_account": "10000001", "customer_name": "Jane Doe",
              "language": "en",

@@ -648,3 +648,11 @@ def test_asked_to_say_it_again_the_bot_repeats_its_answer(rasa_server, question,
     answer = verify(chat, "10000001", "12-04-1985")  # the check's welcome and the balance
     assert AMOUNT.search(answer), answer
     assert chat.say(again) == answer
+
+
+def test_two_questions_in_one_message_both_answered_after_verification(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("hoi! wanneer moet ik betalen? en kan ik in delen betalen?")
+    reply = verify(chat, "10000002", "3511CD")
+    assert "uiterlijk" in reply, reply  # the due date
+    assert "termijnen" in reply, reply  # and the arrangement's options
