@@ -99,12 +99,18 @@ _IN_FULL = re.compile(
     r"\b(all at once|in one go|in one payment|in full|the full amount|the whole (amount|thing|lot)|"
     r"pay (off )?(the rest|everything|it all|all of it|off everything)|"
     r"(pay|settle|clear) (it|everything|the rest|the balance) (off|now|today|at once)|"
-    r"not in instalments|no instalments|"
     r"in (een|één|1) keer|ineens|in 1x|het hele bedrag|alles (nu |meteen |vandaag )?(betalen|aflossen)|"
-    r"volledig (betalen|aflossen)|niet in termijnen|geen termijnen)\b")
+    r"volledig (betalen|aflossen))\b")
+_NOT_IN_PARTS = re.compile(r"\b(not in instalments|no instalments|niet in termijnen|"
+                           r"geen termijnen)\b")
+# "I can't pay everything at once" asks for the arrangement.
+_UNABLE = re.compile(r"\b(can't|cant|cannot|can not|unable|couldn't|won't|not|never|niet|geen|"
+                     r"nooit)\b")
 
 
 def wants_to_pay_in_full(text: str) -> bool:
     """"Can I pay the rest all at once now?", "ik wil alles in één keer betalen": paying,
     not an arrangement, though the classifier reads it as one."""
-    return bool(_IN_FULL.search(plain_words(text)))
+    cleaned = plain_words(text)
+    return bool(_NOT_IN_PARTS.search(cleaned)) or \
+        bool(_IN_FULL.search(cleaned) and not _UNABLE.search(cleaned))

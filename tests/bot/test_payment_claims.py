@@ -2,7 +2,7 @@
 import pytest
 
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge, disputes_late_fee,
-                                paid_instantly, says_already_paid)
+                                paid_instantly, says_already_paid, wants_to_pay_in_full)
 
 
 @pytest.mark.parametrize("text", [
@@ -79,3 +79,15 @@ def test_a_double_charge_told_apart(text, double):
 ])
 def test_a_question_about_paying_late(text, late):
     assert asks_about_paying_late(text) is late
+
+
+@pytest.mark.parametrize("text, in_full", [
+    ("and can I pay the rest all at once now?", True),
+    ("I want to pay off everything today, not in instalments", True),
+    ("ik wil alles in één keer betalen", True), ("kan ik het hele bedrag ineens betalen", True),
+    # not able to: the arrangement is what they ask for
+    ("I need a payment plan, I can't pay everything at once", False),
+    ("ik kan niet alles in een keer betalen", False), ("can I pay in 3 instalments", False),
+])
+def test_paying_in_full_told_apart_from_an_arrangement(text, in_full):
+    assert wants_to_pay_in_full(text) is in_full
