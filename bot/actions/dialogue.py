@@ -371,18 +371,28 @@ class ActionHandleInform(Action):
                 return []
             return await run_in_session(
                 dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, plan), tracker, context)
-        monthly = monthly_amount(tracker.latest_message)
-        if monthly:
-            return await run_in_session(
-                dispatcher, lambda d, t, c, s: offer_for_monthly_amount(d, c, s, monthly),
-                tracker, context)
-        choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
-                                          latest_text(tracker))
-        if choice is None:
+        previewed = await preview_arrangement_named(dispatcher, tracker, context)
+        if previewed is None:
             dispatcher.utter_message(response="utter_arrangement_choice_unclear")
             return []
+        return previewed
+
+
+async def preview_arrangement_named(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    context: Context) -> list[EventType] | None:
+    """The preview of the arrangement the latest message names: an amount a month ("€30 a
+    month"), or a choice ("3 instalments", "2 weeks extra", a button); None when it names none."""
+    monthly = monthly_amount(tracker.latest_message)
+    if monthly:
         return await run_in_session(
-            dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
+            dispatcher, lambda d, t, c, s: offer_for_monthly_amount(d, c, s, monthly),
+            tracker, context)
+    choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
+                                      latest_text(tracker))
+    if choice is None:
+        return None
+    return await run_in_session(
+        dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
 
 
 async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -393,16 +403,9 @@ async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tr
     about_arrangement = offer["type"] == "arrangement" or \
         offer.get("reason") == "arrangement_amount_too_low"
     if about_arrangement:
-        monthly = monthly_amount(tracker.latest_message)
-        if monthly:
-            return await run_in_session(
-                dispatcher, lambda d, t, c, s: offer_for_monthly_amount(d, c, s, monthly),
-                tracker, context)
-        choice = parse_arrangement_choice(tracker.get_slot("arrangement_option"),
-                                          latest_text(tracker))
-        if choice:
-            return await run_in_session(
-                dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
+        previewed = await preview_arrangement_named(dispatcher, tracker, context)
+        if previewed is not None:
+            return previewed
     plan = next(tracker.get_latest_entity_values("plan"), None)
     if offer["type"] == "plan_change" and plan and plan != offer["to_plan"]:
         return await run_in_session(

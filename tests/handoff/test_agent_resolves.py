@@ -4,31 +4,13 @@ which starts afresh: the matter was closed, so it verifies again and carries no 
 Real processes: Rasa and the action server on the demo data, the handoff service, and the
 Twilio stand-in for the SMS side.
 """
-import re
-import time
 import uuid
 
-import httpx
 import pytest
 
+from tests.handoff.customers import WebCustomer, sms_since
+
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(180)]
-
-
-class WebCustomer:
-    def __init__(self, service):
-        self.service, self.conversation_id = service, f"web-{uuid.uuid4().hex[:16]}"
-
-    def say(self, text: str) -> dict:
-        response = httpx.post(self.service.url + "/api/chat/messages", timeout=60,
-                              json={"conversation_id": self.conversation_id, "text": text})
-        response.raise_for_status()
-        return response.json()
-
-    def lines(self) -> list[str]:
-        response = httpx.get(f"{self.service.url}/api/chat/{self.conversation_id}/messages",
-                             timeout=10)
-        response.raise_for_status()
-        return [m["text"] for m in response.json()["messages"]]
 
 
 def resolve(service, staff_password: str, username: str, conversation_id: str) -> None:
@@ -85,15 +67,6 @@ def test_a_dutch_customer_is_answered_in_dutch_after_a_resolve(handoff_service, 
     assert statuses(handoff_service, customer.conversation_id) == ["resolved"]
 
 
-def sms_since(fake, phone: str, seen: int, expect: str, timeout: float = 20) -> str:
-    """The SMS sent to `phone` after the first `seen`, once one matches `expect`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        new = "\n".join(m["body"] for m in fake.messages(phone)[seen:])
-        if re.search(expect, new):
-            return new
-        assert time.monotonic() < deadline, f"no SMS matching {expect!r}; got: {new!r}"
-        time.sleep(0.1)
 
 
 def test_an_sms_customer_is_answered_by_the_bot_after_a_resolve(handoff_service, twilio_fake,

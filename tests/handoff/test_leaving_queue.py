@@ -3,27 +3,13 @@
 Real processes: Rasa and the action server on the demo data, the handoff service, and the
 Twilio stand-in for the SMS side.
 """
-import re
-import time
 import uuid
 
-import httpx
 import pytest
 
+from tests.handoff.customers import WebCustomer, sms_since
+
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(180)]
-
-
-class WebCustomer:
-    def __init__(self, service):
-        self.service, self.conversation_id = service, f"web-{uuid.uuid4().hex[:16]}"
-
-    def say(self, text: str, payload: str | None = None) -> dict:
-        body = {"conversation_id": self.conversation_id, "text": text}
-        if payload:
-            body["payload"] = payload
-        response = httpx.post(self.service.url + "/api/chat/messages", json=body, timeout=60)
-        response.raise_for_status()
-        return response.json()
 
 
 def test_a_web_customer_leaves_the_queue_with_its_button_and_the_bot_answers_again(
@@ -68,15 +54,6 @@ def test_a_longer_message_starting_with_never_mind_stays_for_the_agent(handoff_s
     assert reply["mode"] == "queued"
 
 
-def sms_since(fake, phone: str, seen: int, expect: str, timeout: float = 20) -> str:
-    """The SMS sent to `phone` after the first `seen`, once one matches `expect`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        new = "\n".join(m["body"] for m in fake.messages(phone)[seen:])
-        if re.search(expect, new):
-            return new
-        assert time.monotonic() < deadline, f"no SMS matching {expect!r}; got: {new!r}"
-        time.sleep(0.1)
 
 
 def test_an_sms_customer_leaves_the_queue_by_text(handoff_service, twilio_fake):
