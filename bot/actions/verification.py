@@ -321,6 +321,16 @@ class ActionStopVerification(Action):
         return [SlotSet("pending_request", None)] + offer_person(dispatcher, "not_verified")
 
 
+def locked_this_turn(tracker: Tracker) -> bool:
+    """Whether the lock was said since the customer's latest message (when it locked)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if (event.get("metadata") or {}).get("utter_action") == "utter_verification_locked":
+            return True
+    return False
+
+
 class ActionResumeRequest(Action):
     """After the form: answer what was asked, or offer a person when verification is locked.
 
@@ -339,6 +349,11 @@ class ActionResumeRequest(Action):
                  if intent in ACCOUNT_ACTIONS]
         events: list[EventType] = [SlotSet("pending_request", None)]
         if not context.verified:
+            minutes = minutes_locked(tracker.get_slot("locked_until"))
+            if minutes and not locked_this_turn(tracker):
+                # the form was started again while locked (details sent, a question read
+                # another way): say the lock, not nothing
+                dispatcher.utter_message(response="utter_verification_locked", minutes=minutes)
             return events + [SlotSet("awaiting", "confirm"),
                              SlotSet("offer", {"type": "handoff", "reason": "verification_locked"})]
         dispatcher.utter_message(response="utter_verified", name=tracker.get_slot("customer_name"))

@@ -1,7 +1,7 @@
 """Actions against a seeded database, called the way the action server calls them."""
 import asyncio
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from rasa_sdk import Tracker
@@ -254,6 +254,18 @@ def test_after_verification_the_welcome_comes_before_the_answer():
     dispatcher = CollectingDispatcher()
     run(ActionResumeRequest(), dispatcher, tracker(slots={**verified, "verified": False}))
     assert responses(dispatcher) == []  # locked: the lock message was said, a person is offered
+    # the form started again while locked (the account number sent again): the lock is said,
+    # not nothing (an empty reply queued the chat as if the bot were down)
+    locked = {"verified": False, "locked_until": (datetime.now(timezone.utc)
+                                                  + timedelta(minutes=9)).isoformat()}
+    lock_said = {"event": "bot", "text": "...",
+                 "metadata": {"utter_action": "utter_verification_locked"}}
+    for events, said in (([lock_said, {"event": "user", "text": "10009990"}],
+                          ["utter_verification_locked"]),
+                         ([{"event": "user", "text": "3333CC"}, lock_said], [])):  # it locked now
+        dispatcher = CollectingDispatcher()
+        run(ActionResumeRequest(), dispatcher, tracker(slots=locked, events=events))
+        assert responses(dispatcher) == said
     dispatcher = CollectingDispatcher()  # verified with nothing asked yet: no "Okay!"
     run(ActionResumeRequest(), dispatcher, tracker(slots=verified))
     assert responses(dispatcher) == ["utter_verified", "utter_how_can_i_help"]
@@ -935,7 +947,6 @@ def test_unclear_twice_offers_a_person():
 
 
 def test_a_question_during_a_lockout_is_answered_with_the_lock_not_with_the_form():
-    from datetime import datetime, timedelta, timezone
     later = (datetime.now(timezone.utc) + timedelta(minutes=9, seconds=30)).isoformat()
     dispatcher = CollectingDispatcher()
     events = run(ActionRememberRequest(), dispatcher,

@@ -657,3 +657,13 @@ def test_two_questions_in_one_message_both_answered_after_verification(rasa_serv
     reply = verify(chat, "10000002", "3511CD")
     assert "uiterlijk" in reply, reply  # the due date
     assert "termijnen" in reply, reply  # and the arrangement's options
+
+
+def test_an_unknown_account_number_locks_like_a_real_one_and_the_lock_is_said_again(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("what's my balance?")
+    replies = [verify(chat, "10009990", postcode) for postcode in ("1111AA", "2222BB")]
+    assert "2 attempts left" in replies[0] and "one attempt left" in replies[1], replies
+    assert "locked" in verify(chat, "10009990", "3333CC")
+    reply = chat.say("10009990")  # sent again while locked: the lock, not silence
+    assert "locked for" in reply and not AMOUNT.search(reply), reply
