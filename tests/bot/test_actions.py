@@ -481,6 +481,23 @@ def test_paying_the_rest_at_once_gets_the_link_not_a_second_arrangement(own_data
     assert dispatcher.messages[0]["amount"] == "€98.62"
 
 
+def test_no_discount_suggests_a_cheaper_plan_unless_a_switch_is_scheduled(own_database):
+    from billing_core.plans.service import apply_plan_change
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+
+    def said():
+        dispatcher = CollectingDispatcher()
+        run(ActionOfferConcession(), dispatcher, tracker(slots=slots, text="any discount?",
+                                                         intent="request_discount"))
+        return responses(dispatcher)
+
+    assert said() == ["utter_no_concession", "utter_offer_cheaper_plan", "utter_offer_person"]
+    with session_scope(session_factory()) as session:  # Sanne chose Basic
+        apply_plan_change(session, account_number="10000002", to_plan_code="basic",
+                          idempotency_key="t:sanne-basic", actor=Actor.bot())
+    assert said() == ["utter_no_concession", "utter_offer_person"]
+
+
 def test_with_a_plan_change_scheduled_the_bot_says_it_instead_of_advising_it_again(
         own_database):
     from billing_core.plans.service import apply_plan_change
