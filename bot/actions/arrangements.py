@@ -20,7 +20,7 @@ from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers
 from bot.actions.concessions import offer_person
 from bot.payment_claims import wants_to_pay_in_full
 
-EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|"
+EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|extra|"
                              r"\d+\s*(?:days?|dagen)|uitstel|langer|wachten", re.IGNORECASE)
 INSTALMENT_COUNT = re.compile(r"\b([1-9])\b|\b(two|three|four|five|six|twee|drie|vier|vijf|zes)\b",
                               re.IGNORECASE)

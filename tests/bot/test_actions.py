@@ -1081,6 +1081,7 @@ def test_a_missing_payment_or_a_disputed_fee_is_flagged_for_the_agent(reason, fl
     (None, "in drie termijnen graag", ("instalments", 3)),
     (None, "2 weeks more please", ("extension", None)),
     (None, "uitstel aub", ("extension", None)),
+    (None, "can I have 2 months extra?", ("extension", None)),  # not 2 instalments
     (None, "no idea", None),
 ])
 def test_arrangement_choices_from_buttons_and_free_text(option, text, expected):
