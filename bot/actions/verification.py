@@ -27,6 +27,8 @@ from bot.payment_methods import asked_payment_method
 
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
+POSTCODE_NAMED = re.compile(r"\b(postcode|post code|postal code|zip|zip code)\b\D*?"
+                            r"(?P<postcode>\d{4}\s?[A-Za-z]{2})\b", re.IGNORECASE)
 DATE_LIKE = re.compile(r"^(\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{4}[-./]\d{1,2}[-./]\d{1,2})$")
 # Digits with spaces, dots or dashes between them ("1000-0003", "10 00 00 02").
 DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)+")
@@ -193,7 +195,9 @@ def classify_second_factor(text: str) -> tuple[str, str] | None:
     try:
         return "date_of_birth", parse_date_of_birth(cleaned).isoformat()
     except InvalidRequest:
-        return None
+        pass
+    named = POSTCODE_NAMED.search(cleaned)  # "postcode 3511 cd" (the entity wants capitals)
+    return ("postcode", named.group("postcode")) if named else None
 
 
 class ValidateVerifyForm(FormValidationAction):

@@ -310,6 +310,13 @@ def test_without_the_account_number_at_hand_the_customer_hears_where_it_is(actio
     assert returned["offer"] == {"type": "handoff", "reason": "not_verified"}
 
 
+@pytest.mark.parametrize("text", ["mijn postcode is 3511 cd", "postcode: 3511cd"])
+def test_a_postcode_named_in_a_sentence_is_checked(text):
+    result, _ = validate_factor(text, {"account_number": "10000002",
+                                       "requested_slot": "second_factor"})
+    assert result["verified"] is True and result["verified_account"] == "10000002"
+
+
 def test_an_account_number_given_where_the_date_of_birth_is_asked_is_no_failed_date():
     result, dispatcher = validate_factor("sorry, it's 1000 0003",
                                          {"account_number": "10000002",
