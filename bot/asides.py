@@ -167,7 +167,12 @@ _REPEAT = re.compile(
     r"nog eens)( alsjeblieft| aub| graag)?$")
 
 
+# "Sorry?" or "what?" on its own; without the question mark "sorry" is an apology.
+_ASKING_AGAIN = re.compile(r"\s*(sorry|what|wat|huh|pardon|hè|he)\s*\?+\s*", re.IGNORECASE)
+
+
 def asks_to_repeat(text: str) -> bool:
-    """"Say that again", "can you repeat that please", "wat zei u?": the bot's last message
-    again (no intent of its own; the model reads them as goodbye, greet, deny or a discount)."""
-    return bool(_REPEAT.search(plain_words(text)))
+    """"Say that again", "can you repeat that please", "sorry?", "wat zei u?": the bot's last
+    message again (no intent of its own; the model reads them as goodbye, greet, deny or a
+    discount)."""
+    return bool(_REPEAT.search(plain_words(text)) or _ASKING_AGAIN.fullmatch(text))

@@ -178,8 +178,9 @@ def repeat_last_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
             users_seen += 1
             if users_seen == 2:
                 break
-        elif event.get("event") == "bot" and users_seen == 1:
-            said.insert(0, event)
+        elif event.get("event") == "bot" and users_seen == 1 and \
+                (event.get("metadata") or {}).get("utter_action") != "utter_verified":
+            said.insert(0, event)  # the answer again, not "you're verified" with it
     if tracker.active_loop_name and said:
         said = said[:-1]
     if not said and not tracker.active_loop_name:

@@ -98,7 +98,8 @@ def test_disagreeing_with_what_was_said(text, disputed):
 @pytest.mark.parametrize("text, repeat", [
     ("say that again", True), ("can you repeat that please", True), ("come again?", True),
     ("Sorry, can you say that again?", True), ("wat zei u?", True),
-    ("kunt u dat herhalen?", True), ("repeat please", True),
+    ("kunt u dat herhalen?", True), ("repeat please", True), ("sorry?", True), ("wat?", True),
+    ("sorry", False), ("sorry, my mistake", False),
     ("can you repeat the payment", False), ("again the bill is wrong", False),
     ("nog een vraag", False), ("ik wil nog eens betalen", False),
 ])
