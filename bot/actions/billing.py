@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from billing_core.arrangements.models import ArrangementStatus, PaymentArrangement
+from billing_core.arrangements.models import ArrangementKind, ArrangementStatus, PaymentArrangement
 from billing_core.config import get_settings as billing_settings
 from billing_core.concessions.models import ConcessionKind
 from billing_core.concessions.service import assess_concession
@@ -47,13 +47,23 @@ REFUSED_METHODS = {
 PAYMENT_CLAIM = "payment_claim"
 
 
-def next_instalment(session: Session, balance: BalanceSummary, context: Context):
-    """The next instalment of the account's active payment arrangement, if it has one."""
+# What the next part of an arrangement is called: an extension has one payment, no instalments.
+PART_WORDS = {"en": {ArrangementKind.instalments: "instalment", ArrangementKind.extension: "payment"},
+              "nl": {ArrangementKind.instalments: "termijn", ArrangementKind.extension: "betaling"}}
+
+
+def next_instalment(session: Session, balance: BalanceSummary, context: Context) -> dict | None:
+    """The next part of the account's active payment arrangement (the response's `amount`,
+    `due_date` and `part`), if it has one."""
     arrangement = balance.arrangement_id and session.get(PaymentArrangement, balance.arrangement_id)
     if not arrangement or arrangement.status is not ArrangementStatus.active:
         return None
     upcoming = [i for i in arrangement.instalments if i.due_date >= context.today]
-    return upcoming[0] if upcoming else None
+    if not upcoming:
+        return None
+    return {"amount": context.money(upcoming[0].amount_minor, balance.currency),
+            "due_date": context.date(upcoming[0].due_date),
+            "part": PART_WORDS[context.language][arrangement.kind]}
 
 
 def say_balance(dispatcher: CollectingDispatcher, context: Context, balance: BalanceSummary,
@@ -197,8 +207,7 @@ class ActionShowBalance(BillQuestion):
         if instalment:  # not "overdue, shall I set up an arrangement?" when one is running
             dispatcher.utter_message(response="utter_balance_in_arrangement",
                                      balance=context.money(balance.balance_minor, balance.currency),
-                                     amount=context.money(instalment.amount_minor, balance.currency),
-                                     due_date=context.date(instalment.due_date))
+                                     **instalment)
         else:
             say_balance(dispatcher, context, balance, open_response="utter_balance_due")
         return []
@@ -213,9 +222,7 @@ class ActionShowDueDate(BillQuestion):
         balance = get_balance(session, account_number=context.account_number, today=context.today)
         instalment = next_instalment(session, balance, context)
         if instalment:
-            dispatcher.utter_message(response="utter_arrangement_in_place",
-                                     amount=context.money(instalment.amount_minor, balance.currency),
-                                     due_date=context.date(instalment.due_date))
+            dispatcher.utter_message(response="utter_arrangement_in_place", **instalment)
         elif balance.status == "overdue" and balance.overdue_since:
             say_overdue_dates(dispatcher, context, balance)
         else:

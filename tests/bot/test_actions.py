@@ -505,6 +505,25 @@ def test_no_discount_suggests_a_cheaper_plan_unless_a_switch_is_scheduled(own_da
     assert said() == ["utter_no_concession", "utter_offer_person"]
 
 
+@pytest.mark.parametrize("kind, count, part", [("instalments", 3, "instalment"),
+                                              ("extension", None, "payment")])
+def test_with_an_arrangement_the_balance_and_due_date_name_its_next_part(own_database, kind,
+                                                                       count, part):
+    from billing_core.arrangements.models import ArrangementKind
+    from billing_core.arrangements.service import create_arrangement
+    with session_scope(session_factory()) as session:
+        create_arrangement(session, account_number="10000003", kind=ArrangementKind(kind),
+                           instalments=count, extension_days=14 if count is None else None,
+                           idempotency_key=f"t:{kind}", actor=Actor.bot())
+    slots = {"verified": True, "verified_account": "10000003", "language": "en"}
+    for action, response in ((ActionShowBalance(), "utter_balance_in_arrangement"),
+                             (ActionShowDueDate(), "utter_arrangement_in_place")):
+        dispatcher = CollectingDispatcher()
+        run(action, dispatcher, tracker(slots=slots, text="when do I pay?"))
+        assert responses(dispatcher) == [response]
+        assert dispatcher.messages[0]["part"] == part  # an extension has no "instalment"
+
+
 def test_with_a_plan_change_scheduled_the_bot_says_it_instead_of_advising_it_again(
         own_database):
     from billing_core.plans.service import apply_plan_change
