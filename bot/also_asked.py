@@ -27,6 +27,12 @@ _ASKED_BESIDES = {
                            r"betalingsregeling|uitstel|gespreid)",
     "pay_bill": r"(how (do|can) i pay|payment link|pay (it|my bill|the bill) now|betaallink|"
                 r"hoe (kan|moet) ik (het )?betalen)",
+    "request_discount": r"(discount|korting|(late )?fee (removed|waived|taken off)|"
+                        r"(remove|waive|drop) the (late )?fee|compensation|compensatie|"
+                        r"(kosten|boete) (kwijtschelden|schrappen|laten vallen|terug))",
+    "change_plan": r"((switch|change|move|go|downgrade|upgrade)( me)? (to|over to) "
+                   r"(basic|standard|plus|premium)|overstappen naar|(naar|op) (basic|basis|"
+                   r"standard|standaard|plus|premium) (overstappen|gaan|zetten))",
 }
 _PATTERNS = {intent: re.compile(rf"\b{words}\b") for intent, words in _ASKED_BESIDES.items()}
 # The balance answer names its due date and the due date answer its amount: one question.

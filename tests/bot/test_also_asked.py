@@ -15,6 +15,10 @@ from bot.also_asked import also_asked
      ["payment_arrangement"]),
     ("how do I pay, and why is it so high?", "pay_bill", ["explain_bill"]),
     ("waarom is mijn rekening zo hoog en hoe kan ik betalen?", "explain_bill", ["pay_bill"]),
+    ("why did my bill go up, and can I get the late fee removed?", "explain_bill",
+     ["request_discount"]),
+    ("what's my balance and can I switch to premium?", "ask_balance", ["change_plan"]),
+    ("wat is mijn saldo en kan ik overstappen naar basic?", "ask_balance", ["change_plan"]),
     # one question only
     ("what is my balance", "ask_balance", []),
     ("can I pay in 3 instalments", "payment_arrangement", []),
