@@ -26,7 +26,7 @@ from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked, second_factor_given
 from bot.account_details import asks_to_change_details
-from bot.asides import disagrees, is_closing, is_pause, lacks_account_number
+from bot.asides import disagrees, is_closing, is_pause, lacks_account_number, reports_fault
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
 from bot.payment_methods import DIRECT_DEBIT, asked_payment_method
@@ -174,9 +174,9 @@ def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker)
 def answer_without_intent(dispatcher: CollectingDispatcher,
                           tracker: Tracker) -> list[EventType] | None:
     """A pause, a question about verification, a reason to leave that no offer changes or,
-    outside verification, a change of personal details ("I need to change my address") or a
-    question about how to pay, read as out of scope or not understood: its answer's events,
-    or None for none of these."""
+    outside verification, no account number at hand, a fault ("no signal"), a change of
+    personal details ("I need to change my address") or a question about how to pay, read
+    as out of scope or not understood: its answer's events, or None for none of these."""
     if answer_aside(dispatcher, tracker):
         return []
     leaving = answer_reason_to_leave(dispatcher, tracker)
@@ -187,6 +187,9 @@ def answer_without_intent(dispatcher: CollectingDispatcher,
     lacking = answer_without_account_number(dispatcher, tracker)
     if lacking is not None:
         return lacking
+    if reports_fault(latest_text(tracker)):  # "no signal on my phone": not a bill question
+        dispatcher.utter_message(response="utter_fault_not_billing")
+        return offer_person(dispatcher, "technical_fault")
     changing = answer_change_of_details(dispatcher, tracker)
     if changing is not None:
         return changing

@@ -317,6 +317,17 @@ def test_a_postcode_named_in_a_sentence_is_checked(text):
     assert result["verified"] is True and result["verified_account"] == "10000002"
 
 
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionClarify(), "nlu_fallback", "mijn internet doet het niet"),
+    (ActionOutOfScope(), "out_of_scope", "no signal on my phone"),
+])
+def test_a_fault_read_as_out_of_scope_or_unclear_is_offered_a_colleague(action, intent, text):
+    dispatcher = CollectingDispatcher()
+    returned = with_slots({}, run(action, dispatcher, tracker(text=text, intent=intent)))
+    assert responses(dispatcher) == ["utter_fault_not_billing", "utter_offer_person"]
+    assert returned["offer"] == {"type": "handoff", "reason": "technical_fault"}
+
+
 def test_an_account_number_given_where_the_date_of_birth_is_asked_is_no_failed_date():
     result, dispatcher = validate_factor("sorry, it's 1000 0003",
                                          {"account_number": "10000002",
