@@ -70,3 +70,11 @@ _CURRENT = re.compile(
 def asks_current_plan(text: str) -> bool:
     """"What plan am I on now?", "welk abonnement heb ik?": the customer's own plan."""
     return bool(_CURRENT.search(plain_words(text)))
+
+
+_DATA_QUESTION = re.compile(r"\b(\d* ?gb|data|enough|genoeg|voldoende|megabytes?|gigabytes?)\b")
+
+
+def asks_about_data(text: str) -> bool:
+    """"Is 5 GB enough for me?", "is dat genoeg data?": how the plan fits their data use."""
+    return bool(_DATA_QUESTION.search(plain_words(text)))

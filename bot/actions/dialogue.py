@@ -23,14 +23,14 @@ from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_as
                                 refuse_other_account, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
-from bot.actions.plans import offer_plan_change, say_unknown_plan, tell_plan
+from bot.actions.plans import offer_plan_change, say_plan_on_usage, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked, second_factor_given
 from bot.account_details import asks_to_change_details
 from bot.asides import disagrees, is_closing, is_pause, lacks_account_number, reports_fault
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
 from bot.payment_methods import DIRECT_DEBIT, asked_payment_method
-from bot.plan_names import unknown_plan_name
+from bot.plan_names import asks_about_data, unknown_plan_name
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 ASKS_ANYTHING_ELSE = {"utter_anything_else", "utter_you_are_welcome", "utter_person_not_now",
@@ -413,6 +413,10 @@ async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tr
     if offer["type"] == "plan_change" and plan and plan != offer["to_plan"]:
         return await run_in_session(
             dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, str(plan)), tracker, context)
+    if offer["type"] == "plan_change" and asks_about_data(latest_text(tracker)):
+        # "is 5 GB enough for me?": the plan on their own data use, then the question again
+        await run_in_session(dispatcher, lambda d, t, c, s: say_plan_on_usage(
+            d, c, s, offer["to_plan"]), tracker, context)
     dispatcher.utter_message(response="utter_confirm_again")
     return []
 

@@ -95,6 +95,19 @@ def say_comparison(dispatcher: CollectingDispatcher, context: Context,
                                  current=comparison.current.name)
 
 
+def say_plan_on_usage(dispatcher: CollectingDispatcher, context: Context, session: Session,
+                      plan_code: str) -> list[EventType]:
+    """What `plan_code` would save or cost the customer on their own data use of the last
+    months (nothing when there is no usage yet)."""
+    try:
+        say_comparison(dispatcher, context, compare_plan(
+            session, account_number=context.account_number, plan_code=plan_code,
+            today=context.today))
+    except NotFound:
+        pass
+    return []
+
+
 def say_scheduled_change(dispatcher: CollectingDispatcher, context: Context,
                          session: Session) -> bool:
     """The plan change already waiting for its date, if there is one: advice or a tip to

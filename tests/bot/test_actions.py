@@ -778,9 +778,11 @@ def test_a_yes_carries_out_an_offer_only_while_its_question_is_open(own_database
     # another plan named while a plan preview waits: that plan's preview
     ({"type": "plan_change", "to_plan": "premium"}, "plus then", [entity("plan", "plus")],
      ["utter_plan_preview_upgrade"], None),
-    # anything else: the offer's question again, not "What can I do for you?"
+    # a question about data: the plan on their own use, then the offer's question again
     ({"type": "plan_change", "to_plan": "basic"}, "is 5 GB genoeg voor mij?", [],
-     ["utter_confirm_again"], None),
+     ["utter_plan_costs_more", "utter_confirm_again"], None),  # Tom uses more than 5 GB
+    # anything else: the offer's question again, not "What can I do for you?"
+    ({"type": "plan_change", "to_plan": "basic"}, "hmm 12", [], ["utter_confirm_again"], None),
 ])
 def test_a_value_sent_while_an_offer_waits_answers_that_offer(own_database, offer, text,
                                                               entities, said, preview):
