@@ -50,3 +50,17 @@ def unfixable_reason(text: str) -> Optional[str]:
     if _MOVING_ABROAD.search(cleaned):
         return "moving_abroad"
     return None
+
+
+_THREAT = re.compile(
+    r"\bor (else )?(i will |i'll |ill |i )(leave|go|cancel|switch|walk|quit)\b|"
+    r"\bor (i'm|im|i am) (leaving|gone|out|off|cancelling|canceling|done)\b|"
+    r"\b(i'll|ill|i will|going to|gonna) (leave|cancel|switch provider|go elsewhere)\b|"
+    r"\banders (zeg ik op|ga ik weg|stap ik over|ben ik weg|vertrek ik|ben ik vertrokken)\b|"
+    r"\bik (zeg|stap) (op|over)\b|\bik ga weg\b")
+
+
+def threatens_to_leave(text: str) -> bool:
+    """"Give me €100 credit or I leave", "korting anders zeg ik op": a discount asked with a
+    threat to leave, which the classifier reads as a discount request only."""
+    return bool(_THREAT.search(plain_words(text)))

@@ -24,10 +24,10 @@ from billing_core.plans.service import recommend_plan, scheduled_plan_change, wi
 from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
-from bot.actions.common import (AccountAction, Context, answers, end_form, latest_text,
-                                new_idempotency_key, open_offer, run_in_session)
+from bot.actions.common import (AccountAction, Context, answers, asked_text, end_form,
+                                latest_text, new_idempotency_key, open_offer, run_in_session)
 from bot.actions.handoff import hand_off
-from bot.cancel_reasons import unfixable_reason
+from bot.cancel_reasons import threatens_to_leave, unfixable_reason
 
 OFFER_ORDER = (ConcessionKind.late_fee_waiver, ConcessionKind.goodwill_credit,
                ConcessionKind.retention_discount)
@@ -164,9 +164,12 @@ def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Sessi
 class ActionOfferConcession(ConcessionAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
-        return offer_best_concession(dispatcher, context, session,
-                                     churn_risk=bool(tracker.get_slot("churn_risk")),
-                                     reason_code="discount_request")
+        # "€100 credit or I leave" is a threat too: the retention policy and the agent's flag
+        threat = threatens_to_leave(asked_text(tracker, self.intent))
+        events = offer_best_concession(
+            dispatcher, context, session, churn_risk=threat or bool(tracker.get_slot("churn_risk")),
+            reason_code="discount_request")
+        return ([SlotSet("churn_risk", True)] if threat else []) + events
 
 
 @answers("complain", "action_handle_complaint")

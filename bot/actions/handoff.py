@@ -73,6 +73,8 @@ def conversation_facts(tracker: Tracker) -> tuple[list[str], list[str], list[dic
 def build_packet(tracker: Tracker, context: Context, session: Session | None, reason: str) -> dict:
     intents, actions, offers = conversation_facts(tracker)
     flags = {FLAG_INTENTS[i] for i in intents if i in FLAG_INTENTS}
+    if tracker.get_slot("churn_risk"):  # a threat inside a discount request ("or I leave")
+        flags.add("cancel_threat")
     if reason in CANCELLED_FOR_GOOD:
         flags.discard("cancel_threat")
     if reason in REASON_FLAGS:

@@ -931,6 +931,22 @@ def test_any_other_cancellation_gets_empathy_and_verification():
     assert with_slots({}, events) == {"cancel_for_good": False}
 
 
+def test_a_discount_asked_with_a_threat_to_leave_counts_as_a_threat(own_database):
+    """"€100 credit or I leave": the retention policy applies (Eva, 9 years a customer, gets
+    the retention discount) and an agent later sees the cancel_threat flag."""
+    slots = {"verified": True, "verified_account": "10000004", "language": "nl"}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionOfferConcession(), dispatcher, tracker(
+        slots=slots, text="ik wil €100 korting, anders zeg ik op", intent="request_discount"))
+    assert responses(dispatcher) == ["utter_offer_retention"]
+    assert with_slots(slots, events)["churn_risk"] is True
+    dispatcher = CollectingDispatcher()
+    events = run(ActionOfferConcession(), dispatcher, tracker(
+        slots=slots, text="kan ik korting krijgen?", intent="request_discount"))
+    assert "churn_risk" not in with_slots(slots, events)  # no threat: no retention offer
+    assert responses(dispatcher) != ["utter_offer_retention"]
+
+
 def test_a_complaint_nothing_can_be_offered_for_goes_to_a_colleague_without_a_refusal():
     """"My bill is wrong" asked for no discount: no "I can't offer a discount", and no
     cheaper plan sold into a complaint; a colleague looks into it."""
@@ -1098,6 +1114,15 @@ def test_asking_for_a_person_while_one_is_offered_keeps_the_offer_reason(offer, 
     run(ActionHandoff(), dispatcher, tracker(slots=slots, intent="request_human", events=[said]))
     packet = dispatcher.messages[1]["custom"]["handoff"]
     assert (packet["reason"], packet["flags"]) == (reason, flags)
+
+
+def test_a_threat_inside_a_discount_request_is_flagged_for_the_agent():
+    said = {"event": "user", "text": "I want €100 credit or I leave",
+            "parse_data": {"intent": {"name": "request_discount"}}, "timestamp": 1}
+    dispatcher = CollectingDispatcher()
+    run(ActionHandoff(), dispatcher, tracker(slots={"language": "en", "churn_risk": True},
+                                             intent="request_human", events=[said]))
+    assert dispatcher.messages[1]["custom"]["handoff"]["flags"] == ["cancel_threat"]
 
 
 @pytest.mark.parametrize("reason, flag", [
