@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PACKET_VERSION = 1
 CONTEXT_INTENTS = {"ask_balance", "ask_due_date", "explain_bill", "pay_bill", "payment_arrangement",
                    "change_plan", "ask_plans", "request_discount", "complain", "cancel_service"}
-SHOWN_SLOTS = ("language", "channel", "target_plan", "churn_risk", "pending_request", "awaiting")
+SHOWN_SLOTS = ("language", "channel", "target_plan", "churn_risk", "pending_request")
 # Flags raise the queue priority: the service weighs them with the waiting time.
 FLAG_INTENTS = {"cancel_service": "cancel_threat", "complain": "complaint"}
 # Reasons the agent must see at a glance.
@@ -70,6 +70,17 @@ def conversation_facts(tracker: Tracker) -> tuple[list[str], list[str], list[dic
     return intents, actions, offers
 
 
+def shown_slots(tracker: Tracker) -> dict[str, Any]:
+    """The slots an agent reads, with what the bot still waits for (`awaiting`): a choice, or
+    the confirmation of an offer that is still open ("confirm_plan_change"); not a question
+    the conversation has moved on from, nor the offer of a person being taken now."""
+    awaiting = tracker.get_slot("awaiting")
+    if awaiting == "confirm":
+        offer = open_offer(tracker)
+        awaiting = f"confirm_{offer['type']}" if offer and offer["type"] != "handoff" else None
+    return {**{name: tracker.get_slot(name) for name in SHOWN_SLOTS}, "awaiting": awaiting}
+
+
 def build_packet(tracker: Tracker, context: Context, session: Session | None, reason: str) -> dict:
     intents, actions, offers = conversation_facts(tracker)
     flags = {FLAG_INTENTS[i] for i in intents if i in FLAG_INTENTS}
@@ -86,8 +97,8 @@ def build_packet(tracker: Tracker, context: Context, session: Session | None, re
         "language": context.language, "channel": context.channel, "flags": sorted(flags),
         "verified": context.verified, "intents": intents,
         "intent": intents[-1] if intents else None,
-        "slots": {name: tracker.get_slot(name) for name in SHOWN_SLOTS
-                  if tracker.get_slot(name) not in (None, False)},
+        "slots": {name: value for name, value in shown_slots(tracker).items()
+                  if value not in (None, False)},
         "bot_tried": actions, "offers": offers, "transcript": transcript(tracker),
         "customer": None, "bill": None,
     }

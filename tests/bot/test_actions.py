@@ -1116,6 +1116,17 @@ def test_asking_for_a_person_while_one_is_offered_keeps_the_offer_reason(offer, 
     assert (packet["reason"], packet["flags"]) == (reason, flags)
 
 
+@pytest.mark.parametrize("offer, awaiting", [
+    ({"type": "plan_change", "to_plan": "basic", "key": "k"}, "confirm_plan_change"),
+    ({"type": "handoff", "reason": "complaint"}, None),  # the offer being taken now
+])
+def test_the_packet_says_what_the_bot_still_waits_for(offer, awaiting):
+    dispatcher = CollectingDispatcher()
+    run(ActionHandoff(), dispatcher, tracker(
+        slots={"language": "en", "awaiting": "confirm", "offer": offer}, intent="request_human"))
+    assert dispatcher.messages[1]["custom"]["handoff"]["slots"].get("awaiting") == awaiting
+
+
 def test_a_threat_inside_a_discount_request_is_flagged_for_the_agent():
     said = {"event": "user", "text": "I want €100 credit or I leave",
             "parse_data": {"intent": {"name": "request_discount"}}, "timestamp": 1}
