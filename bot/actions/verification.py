@@ -219,7 +219,11 @@ class ValidateVerifyForm(FormValidationAction):
             return {"account_number": value_before_latest_message(tracker, "account_number")}
         number = account_number_in(text)
         if number is None:  # "12-04-1985" is 8 digits without its dashes, but no account
-            dispatcher.utter_message(response="utter_invalid_account_number")
+            # a date of birth where the account number is asked (after a failed try the
+            # number is asked again): say what comes first, not just "no account number"
+            factor = classify_second_factor(text) or second_factor_in_message(tracker)
+            dispatcher.utter_message(response="utter_account_number_first" if factor
+                                     else "utter_invalid_account_number")
             return {"account_number": None}
         factor = second_factor_in_message(tracker)
         if factor and tracker.get_slot("requested_slot") == "account_number":

@@ -293,7 +293,9 @@ def test_an_account_number_is_8_digits_and_not_a_date(text, valid):
     dispatcher = CollectingDispatcher()
     result = validate_account(text, dispatcher, tracker())
     assert result == {"account_number": "10000003" if valid else None}
-    assert responses(dispatcher) == ([] if valid else ["utter_invalid_account_number"])
+    date_given = text in ("12-04-1985", "1985-04-12", "3.11.1990")  # number first, then date
+    assert responses(dispatcher) == ([] if valid else ["utter_account_number_first"] if date_given
+                                     else ["utter_invalid_account_number"])
 
 
 @pytest.mark.parametrize("action, intent, text", [
