@@ -398,14 +398,19 @@ async def preview_arrangement_named(dispatcher: CollectingDispatcher, tracker: T
         dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
 
 
+def about_arrangement(offer: dict) -> bool:
+    """An arrangement's preview, or a person offered because even 6 instalments were more
+    than the customer can pay: a new choice ("what about 3?") answers either."""
+    return offer.get("type") == "arrangement" or \
+        offer.get("reason") == "arrangement_amount_too_low"
+
+
 async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tracker,
                                    context: Context, offer: dict) -> list[EventType]:
     """A value sent while an offer waits for a yes: another arrangement ("what about 3
     instalments then?", "give me 2 weeks extra", "€30 a month?") or another plan ("Plus
     then") is previewed instead; anything else asks the offer's question again."""
-    about_arrangement = offer["type"] == "arrangement" or \
-        offer.get("reason") == "arrangement_amount_too_low"
-    if about_arrangement:
+    if about_arrangement(offer):
         previewed = await preview_arrangement_named(dispatcher, tracker, context)
         if previewed is not None:
             return previewed
@@ -467,6 +472,11 @@ class ActionClarify(Action):
         if confirm_language_request(dispatcher, tracker):
             return []
         context = Context.of(tracker)
+        offer = open_offer(tracker) or {}
+        if context.verified and about_arrangement(offer):
+            previewed = await preview_arrangement_named(dispatcher, tracker, context)
+            if previewed is not None:  # "4?", "what would 6 be?" while a preview waits
+                return previewed
         second_in_a_row = consecutive_fallbacks(tracker) >= 2
         if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):
             return []

@@ -822,6 +822,19 @@ def test_asked_to_say_it_again_the_bot_repeats_its_last_reply(action, intent):
     assert returned == []
 
 
+@pytest.mark.parametrize("text, count", [("4?", 4), ("what would 6 be?", 6)])
+def test_an_instalment_count_not_understood_while_a_preview_waits_is_previewed(own_database, text,
+                                                                               count):
+    slots = {"verified": True, "verified_account": "10000003", "language": "en",
+             "awaiting": "confirm", "offer": {"type": "arrangement", "kind": "instalments",
+                                              "instalments": 5, "key": "t:k"}}
+    dispatcher = CollectingDispatcher()
+    returned = with_slots(slots, run(ActionClarify(), dispatcher, tracker(
+        slots=slots, text=text, intent="nlu_fallback")))
+    assert responses(dispatcher) == ["utter_arrangement_preview_instalments"]
+    assert returned["offer"]["instalments"] == count
+
+
 def test_a_no_after_the_customer_moved_on_declines_nothing_and_clears_the_offer():
     offer, events = offer_made_then(("what plans are there?", "utter_plans"))
     slots = {"verified": True, "verified_account": "10000003", "language": "en",
