@@ -103,7 +103,7 @@ def last_bot_response(tracker: Tracker) -> str | None:
 # The bot's replies that keep an offer's question open: it asked again, or answered a
 # request for a moment. Any other answer moves the conversation on (see `open_offer`).
 KEEPS_OFFER_OPEN = {"utter_confirm_again", "utter_take_your_time", "utter_why_we_verify",
-                    "utter_offer_again"}
+                    "utter_offer_again", "utter_offer_person"}
 
 
 def open_offer(tracker: Tracker) -> dict | None:

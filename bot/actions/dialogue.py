@@ -250,10 +250,15 @@ class ActionOutOfScope(Action):
                 unknown_plan_name(latest_text(tracker)):  # "platinum" for "which plan?"
             ask_open_choice_again(dispatcher, tracker)
             return []
-        if not confirm_language_request(dispatcher, tracker):
+        offer = open_offer(tracker)
+        if offer and offer["type"] == "handoff" and is_payment_message(latest_text(tracker)):
+            # "I paid by bank transfer on the 20th" while a colleague is offered to trace it
+            dispatcher.utter_message(response="utter_noted_for_colleague")
+        elif not confirm_language_request(dispatcher, tracker):
             dispatcher.utter_message(response="utter_out_of_scope")
-        if open_offer(tracker):
-            dispatcher.utter_message(response="utter_confirm_again")
+        if offer:  # the question again, and for a person in so many words, not "go ahead?"
+            dispatcher.utter_message(response="utter_offer_person" if offer["type"] == "handoff"
+                                     else "utter_confirm_again")
         return []
 
 

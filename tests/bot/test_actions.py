@@ -996,14 +996,23 @@ def test_still_unhappy_while_an_offer_is_open_goes_to_a_person(action, intent):
     assert with_slots({}, events)["offer"] is None
 
 
-@pytest.mark.parametrize("slots, replies", [
-    ({}, ["utter_out_of_scope"]),
+TRACE_OFFERED = {"awaiting": "confirm",
+                 "offer": {"type": "handoff", "reason": "payment_not_found"}}
+
+
+@pytest.mark.parametrize("slots, text, replies", [
+    ({}, "what's the weather", ["utter_out_of_scope"]),
     ({"awaiting": "confirm", "offer": {"type": "plan_change", "to_plan": "basic", "key": "k"}},
-     ["utter_out_of_scope", "utter_confirm_again"]),
+     "what's the weather", ["utter_out_of_scope", "utter_confirm_again"]),
+    # a person offered: asked again in so many words, and a payment detail is no "can't help"
+    (TRACE_OFFERED, "what's the weather", ["utter_out_of_scope", "utter_offer_person"]),
+    (TRACE_OFFERED, "I paid by bank transfer on the 20th",
+     ["utter_noted_for_colleague", "utter_offer_person"]),
 ])
-def test_out_of_scope_asks_an_open_question_again(slots, replies):
+def test_out_of_scope_asks_an_open_question_again(slots, text, replies):
     dispatcher = CollectingDispatcher()
-    assert run(ActionOutOfScope(), dispatcher, tracker(slots=slots, intent="out_of_scope")) == []
+    assert run(ActionOutOfScope(), dispatcher, tracker(slots=slots, text=text,
+                                                       intent="out_of_scope")) == []
     assert responses(dispatcher) == replies
 
 
