@@ -294,9 +294,12 @@ class ActionDecline(Action):
             dispatcher.utter_message(response="utter_ok_not_doing_it")
             return CLEARED
 
-        # A declined concession: the customer is still unhappy, so offer a person.
+        # A declined concession: the customer is still unhappy, so offer a person; after a
+        # threat to leave, also how cancelling works (the retention offer was their answer).
         def handle(dispatcher, tracker, context, session):
             decline_offer(session, offer)
+            if offer.get("churn_risk"):
+                dispatcher.utter_message(response="utter_cancel_how")
             return offer_person(dispatcher, "offer_declined")
 
         return await run_in_session(dispatcher, handle, tracker, context)

@@ -835,6 +835,20 @@ def test_an_instalment_count_not_understood_while_a_preview_waits_is_previewed(o
     assert returned["offer"]["instalments"] == count
 
 
+@pytest.mark.parametrize("churn_risk, said", [
+    (True, ["utter_cancel_how", "utter_offer_person"]),  # "no" to the retention offer
+    (False, ["utter_offer_person"]),  # "no" to a goodwill credit after a complaint
+])
+def test_a_declined_offer_after_a_threat_says_how_cancelling_works(own_database, churn_risk,
+                                                                   said):
+    offer = {**GOODWILL_OFFER, "churn_risk": churn_risk}
+    slots = {"verified": True, "verified_account": "10000001", "language": "en",
+             "awaiting": "confirm", "offer": offer}
+    dispatcher = CollectingDispatcher()
+    run(ActionDecline(), dispatcher, tracker(slots=slots, text="no thanks", intent="deny"))
+    assert responses(dispatcher) == said
+
+
 def test_a_no_after_the_customer_moved_on_declines_nothing_and_clears_the_offer():
     offer, events = offer_made_then(("what plans are there?", "utter_plans"))
     slots = {"verified": True, "verified_account": "10000003", "language": "en",
