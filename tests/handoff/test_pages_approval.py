@@ -30,7 +30,8 @@ def test_supervisor_approves_a_retention_discount_above_the_agents_limit(
     chat.say("10000004")
     offer = chat.say("21-07-2001")
     assert "Eva Jansen" in offer and "10% korting" in offer
-    assert chat.click_button("Nee, bedankt").startswith("Zal ik dit doorzetten")
+    declined = chat.click_button("Nee, bedankt")  # how cancelling works, then a colleague
+    assert declined.startswith("Wilt u toch opzeggen") and "Zal ik dit doorzetten" in declined
     expect(customer.locator("#log .msg-customer .bubble").last).to_have_text("Nee, bedankt")
     status = chat.click_button("Ja, een medewerker graag", wait_for="system")
     assert "wachtrij" in status
