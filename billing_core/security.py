@@ -161,8 +161,10 @@ _EIGHT_DIGITS = re.compile(r"\b\d{8}\b")
 # the word postcode.
 _POSTCODE = re.compile(r"\b\d{4}(?:[A-Za-z]{2}|\s[A-Z]{2})\b")
 _POSTCODE_ALONE = re.compile(r"^\s*\d{4}\s?[A-Za-z]{2}\s*$")
-_POSTCODE_NAMED = re.compile(r"(\bpost(?:al)?\s?code\W{0,3}(?:is\s+)?)\d{4}\s?[A-Za-z]{2}\b",
-                             re.IGNORECASE)
+# A postcode named in a sentence, in any case and spacing ("mijn postcode is 3511 cd"): the
+# verification form reads these too (bot.actions.verification), so one pattern serves both.
+NAMED_POSTCODE = re.compile(r"(?P<label>\b(?:post(?:al)?\s?code|zip(?:\s?code)?)\W{0,3}(?:is\s+)?)"
+                            r"(?P<postcode>\d{4}\s?[A-Za-z]{2})\b", re.IGNORECASE)
 _DATE_MASK, _POSTCODE_MASK = "••-••-••••", "•••• ••"
 
 
@@ -181,7 +183,7 @@ def mask_sensitive(text: str) -> str:
     if _POSTCODE_ALONE.match(text):
         return _POSTCODE_MASK
     text = _POSTCODE.sub(_POSTCODE_MASK, text)
-    text = _POSTCODE_NAMED.sub(lambda m: m.group(1) + _POSTCODE_MASK, text)
+    text = NAMED_POSTCODE.sub(lambda m: m.group("label") + _POSTCODE_MASK, text)
     return _CARD_LIKE.sub(lambda m: "•" * 4 + re.sub(r"\D", "", m.group(0))[-4:], text)
 
 

@@ -125,7 +125,8 @@ def disagrees(text: str) -> bool:
     return bool(_DISAGREEING.search(plain_words(text)))
 
 
-_ACCOUNT_NUMBER_WORDS = r"(account (number|no|nr|num)|acct (number|no|nr)|customer number|klantnummer|klant nummer|rekeningnummer)"
+_ACCOUNT_NUMBER_WORDS = (r"(account (number|no|nr|num)|acct (number|no|nr)|customer number|"
+                         r"klantnummer|klant nummer|rekeningnummer)")
 _LACKS = re.compile(
     rf"\b(don't|dont|do not|can't|cant|cannot|couldn't|lost|forgot|forgotten|no idea|"
     rf"where (is|do i find|can i find|to find|would i find)|kwijt|vergeten|waar (vind|staat|"

@@ -18,7 +18,6 @@ _PERSON = re.compile(
     r"grandmother|grandfather|grandma|grandpa|gran|aunt|uncle|he|she|parent|parents|"
     r"man|vrouw|vader|moeder|pa|ma|mam|pap|zoon|dochter|broer|zus|opa|oma|tante|oom|hij|zij|"
     r"echtgenoot|echtgenote|ouders)\b")
-# A move, not a trip: "can I use my phone abroad?" is a plan question.
 # Countries people here move to, named instead of "abroad" ("we verhuizen naar Spanje").
 _COUNTRIES = (r"(spain|spanje|portugal|france|frankrijk|germany|duitsland|belgium|belgie|"
               r"belgië|england|engeland|the uk|scotland|schotland|ireland|ierland|italy|italie|"
@@ -27,6 +26,7 @@ _COUNTRIES = (r"(spain|spanje|portugal|france|frankrijk|germany|duitsland|belgiu
               r"polen|the us|the usa|america|amerika|canada|australia|australie|australië|"
               r"new zealand|nieuw zeeland|thailand|indonesia|indonesie|indonesië|suriname|"
               r"curacao|curaçao|aruba|bonaire|dubai|south africa|zuid afrika)")
+# A move, not a trip: "can I use my phone abroad?" is a plan question.
 _MOVING_ABROAD = re.compile(
     r"\b(emigrat\w*|emigre\w*|emigratie|"
     r"(moving|move|moved|relocating|relocate|relocated|going to live|leaving|leave)\s"

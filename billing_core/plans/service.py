@@ -125,6 +125,20 @@ def recommend_plan(session: Session, *, account_number: str, today: date | None 
                     plan_code=None)
 
 
+def suggested_switch(session: Session, *, account_number: str,
+                     today: date | None = None) -> PlanComparison | None:
+    """A cheaper plan worth suggesting on the customer's recent usage; None when none saves
+    money, there is no usage yet, or a plan change is scheduled already (the customer chose)."""
+    today = today or date.today()
+    if scheduled_plan_change(session, account_number=account_number, today=today):
+        return None
+    try:
+        recommendation = recommend_plan(session, account_number=account_number, today=today)
+    except NotFound:
+        return None
+    return recommendation if recommendation.should_switch else None
+
+
 def compare_plan(session: Session, *, account_number: str, plan_code: str,
                  today: date | None = None, months: int = 3) -> PlanComparison:
     """What the named plan would have cost for the last `months` months of usage ("how much

@@ -14,7 +14,7 @@ from billing_core.concessions.service import assess_concession
 from billing_core.enums import Role
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.invoices.billing import LATE_FEE_MINOR
-from billing_core.plans.service import recommend_plan, scheduled_plan_change
+from billing_core.plans.service import suggested_switch
 from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     explain_latest_bill, get_balance, latest_payment,
@@ -289,15 +289,9 @@ def say_saving_tip(dispatcher: CollectingDispatcher, context: Context, session: 
     """After the bill explained: a plan that fits the customer's data use better and would
     cost them less, if there is one (the way to a lower bill, not only why it is what it is),
     and none when a plan change is scheduled already."""
-    if scheduled_plan_change(session, account_number=context.account_number,
-                             today=context.today):
-        return
-    try:
-        recommendation = recommend_plan(session, account_number=context.account_number,
-                                        today=context.today)
-    except NotFound:  # no usage yet to price it on
-        return
-    if recommendation.should_switch:
+    recommendation = suggested_switch(session, account_number=context.account_number,
+                                      today=context.today)
+    if recommendation:
         dispatcher.utter_message(response="utter_plan_saving_tip",
                                  plan=recommendation.candidate.name,
                                  saving=context.money(recommendation.yearly_saving_minor))

@@ -5,7 +5,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -106,23 +106,28 @@ KEEPS_OFFER_OPEN = {"utter_confirm_again", "utter_take_your_time", "utter_why_we
                     "utter_offer_again", "utter_offer_person"}
 
 
+class StoredOffer(NamedTuple):
+    offer: dict
+    message: dict | None  # the bot event that made it
+    moved_on: bool  # the customer talked about something else since
+
+
 def open_offer(tracker: Tracker) -> dict | None:
     """What the bot asked the customer to confirm, while that question is still open: the
     customer has not talked about anything else since. A later "fine, do it" must not carry
     out a preview the customer had moved away from (`offered_earlier` holds such an offer)."""
-    offer = _offer_and_message(tracker)
-    return offer[0] if offer and not offer[2] else None
+    stored = _stored_offer(tracker)
+    return stored.offer if stored and not stored.moved_on else None
 
 
-def offered_earlier(tracker: Tracker) -> tuple[dict, dict | None] | None:
-    """An offer still stored but no longer open (see `open_offer`), and the bot's message
-    that made it (its `bot` event), to ask about it again before acting on it."""
-    offer = _offer_and_message(tracker)
-    return (offer[0], offer[1]) if offer and offer[2] else None
+def offered_earlier(tracker: Tracker) -> StoredOffer | None:
+    """An offer still stored but no longer open (see `open_offer`), with the bot's message
+    that made it, to ask about it again before acting on it."""
+    stored = _stored_offer(tracker)
+    return stored if stored and stored.moved_on else None
 
 
-def _offer_and_message(tracker: Tracker) -> tuple[dict, dict | None, bool] | None:
-    """The stored offer, the bot event that made it, and whether the customer moved on."""
+def _stored_offer(tracker: Tracker) -> StoredOffer | None:
     offer = tracker.get_slot("offer") if tracker.get_slot("awaiting") == "confirm" else None
     if not offer:
         return None
@@ -131,18 +136,19 @@ def _offer_and_message(tracker: Tracker) -> tuple[dict, dict | None, bool] | Non
                     if events[i].get("event") == "slot" and events[i].get("name") == "offer"
                     and events[i].get("value")), None)
     if made_at is None:  # set without a trace (tests): nothing says it went stale
-        return offer, None, False
+        return StoredOffer(offer, None, False)
     message = next((e for e in reversed(events[:made_at]) if e.get("event") == "bot"), None)
+
+    def kept_open(replies: list[dict]) -> bool:
+        """The bot asked again, the customer asked for a moment, or the offer was repeated."""
+        said = {(e.get("metadata") or {}).get("utter_action") for e in replies}
+        return bool(said & KEEPS_OFFER_OPEN) or bool(
+            message and any(e.get("text") == message.get("text") for e in replies))
+
     user_turns = [i for i in range(made_at, len(events)) if events[i].get("event") == "user"]
-    moved_on = False
-    for start, end in zip(user_turns, user_turns[1:]):  # every turn before the current one
-        replies = [e for e in events[start:end] if e.get("event") == "bot"]
-        kept_open = {(e.get("metadata") or {}).get("utter_action") for e in replies} & \
-            KEEPS_OFFER_OPEN or (message and any(e.get("text") == message.get("text")
-                                                 for e in replies))  # said again: "repeat"
-        if not kept_open:
-            moved_on = True
-    return offer, message, moved_on
+    moved_on = any(not kept_open([e for e in events[start:end] if e.get("event") == "bot"])
+                   for start, end in zip(user_turns, user_turns[1:]))  # turns before this one
+    return StoredOffer(offer, message, moved_on)
 
 
 def end_form() -> list[EventType]:

@@ -20,7 +20,7 @@ from billing_core.customers.service import get_account
 from billing_core.enums import Role
 from billing_core.errors import NotFound
 from billing_core.invoices.service import explain_latest_bill
-from billing_core.plans.service import recommend_plan, scheduled_plan_change, with_vat
+from billing_core.plans.service import suggested_switch, with_vat
 from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
@@ -128,17 +128,12 @@ def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, se
         dispatcher.utter_message(response="utter_complaint_to_colleague")
         return offer_person(dispatcher, reason_code)
     dispatcher.utter_message(response="utter_no_concession")
-    try:
-        recommendation = recommend_plan(session, account_number=context.account_number,
-                                        today=context.today)
-        scheduled = scheduled_plan_change(session, account_number=context.account_number,
-                                          today=context.today)
-        if recommendation.should_switch and scheduled is None:  # not a switch already chosen
-            dispatcher.utter_message(response="utter_offer_cheaper_plan",
-                                     plan=recommendation.candidate.name,
-                                     saving=context.money(recommendation.yearly_saving_minor))
-    except NotFound:
-        pass
+    recommendation = suggested_switch(session, account_number=context.account_number,
+                                      today=context.today)
+    if recommendation:
+        dispatcher.utter_message(response="utter_offer_cheaper_plan",
+                                 plan=recommendation.candidate.name,
+                                 saving=context.money(recommendation.yearly_saving_minor))
     if churn_risk:
         dispatcher.utter_message(response="utter_cancel_how")
     return offer_person(dispatcher, "concession_above_bot_limit" if needs_person else reason_code)

@@ -109,7 +109,7 @@ class ActionConfirm(Action):
         if not offer:
             earlier = offered_earlier(tracker)
             if earlier:  # a "yes" after other topics: show the offer again, act on the next yes
-                return offer_again(dispatcher, *earlier)
+                return offer_again(dispatcher, earlier.offer, earlier.message)
             if ask_open_choice_again(dispatcher, tracker):  # "yes" to "which plan?"
                 return []
             dispatcher.utter_message(response="utter_what_can_i_do")
@@ -406,11 +406,14 @@ async def preview_arrangement_named(dispatcher: CollectingDispatcher, tracker: T
         dispatcher, lambda d, t, c, s: offer_arrangement(d, c, s, choice), tracker, context)
 
 
-def about_arrangement(offer: dict) -> bool:
-    """An arrangement's preview, or a person offered because even 6 instalments were more
-    than the customer can pay: a new choice ("what about 3?") answers either."""
-    return offer.get("type") == "arrangement" or \
-        offer.get("reason") == "arrangement_amount_too_low"
+async def preview_counter_proposal(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   context: Context, offer: dict) -> list[EventType] | None:
+    """While an arrangement's preview waits, or a person offered because even 6 instalments
+    were more than the customer can pay: the preview of the arrangement the latest message
+    names instead ("what about 3?"), or None."""
+    if offer.get("type") != "arrangement" and offer.get("reason") != "arrangement_amount_too_low":
+        return None
+    return await preview_arrangement_named(dispatcher, tracker, context)
 
 
 async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -418,10 +421,9 @@ async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tr
     """A value sent while an offer waits for a yes: another arrangement ("what about 3
     instalments then?", "give me 2 weeks extra", "€30 a month?") or another plan ("Plus
     then") is previewed instead; anything else asks the offer's question again."""
-    if about_arrangement(offer):
-        previewed = await preview_arrangement_named(dispatcher, tracker, context)
-        if previewed is not None:
-            return previewed
+    previewed = await preview_counter_proposal(dispatcher, tracker, context, offer)
+    if previewed is not None:
+        return previewed
     plan = next(tracker.get_latest_entity_values("plan"), None)
     if offer["type"] == "plan_change" and plan and plan != offer["to_plan"]:
         return await run_in_session(
@@ -480,10 +482,10 @@ class ActionClarify(Action):
         if confirm_language_request(dispatcher, tracker):
             return []
         context = Context.of(tracker)
-        offer = open_offer(tracker) or {}
-        if context.verified and about_arrangement(offer):
-            previewed = await preview_arrangement_named(dispatcher, tracker, context)
-            if previewed is not None:  # "4?", "what would 6 be?" while a preview waits
+        if context.verified:  # "4?", "what would 6 be?" while a preview waits
+            previewed = await preview_counter_proposal(dispatcher, tracker, context,
+                                                       open_offer(tracker) or {})
+            if previewed is not None:
                 return previewed
         second_in_a_row = consecutive_fallbacks(tracker) >= 2
         if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):

@@ -95,16 +95,23 @@ def say_comparison(dispatcher: CollectingDispatcher, context: Context,
                                  current=comparison.current.name)
 
 
+def comparison_on_usage(context: Context, session: Session,
+                        plan_code: str) -> PlanComparison | None:
+    """`plan_code` priced on the customer's own recent data use; None with no usage yet."""
+    try:
+        return compare_plan(session, account_number=context.account_number,
+                            plan_code=plan_code, today=context.today)
+    except NotFound:
+        return None
+
+
 def say_plan_on_usage(dispatcher: CollectingDispatcher, context: Context, session: Session,
                       plan_code: str) -> list[EventType]:
     """What `plan_code` would save or cost the customer on their own data use of the last
     months (nothing when there is no usage yet)."""
-    try:
-        say_comparison(dispatcher, context, compare_plan(
-            session, account_number=context.account_number, plan_code=plan_code,
-            today=context.today))
-    except NotFound:
-        pass
+    comparison = comparison_on_usage(context, session, plan_code)
+    if comparison:
+        say_comparison(dispatcher, context, comparison)
     return []
 
 
@@ -231,10 +238,8 @@ def say_what_change_costs_them(dispatcher: CollectingDispatcher, context: Contex
     """Before the yes: what the new plan would save the customer a year on their own data
     use, or, for a smaller plan, what it would cost them more (the extra data can cost more
     than the plan they have). A bigger plan's higher price is in the preview already."""
-    try:
-        comparison = compare_plan(session, account_number=context.account_number,
-                                  plan_code=plan_code, today=context.today)
-    except NotFound:  # no usage yet to price it on
+    comparison = comparison_on_usage(context, session, plan_code)
+    if comparison is None:  # no usage yet to price it on
         return
     if comparison.yearly_saving_minor > 0 or (downgrade and comparison.yearly_saving_minor < 0):
         say_comparison(dispatcher, context, comparison)

@@ -14,7 +14,7 @@ from billing_core.customers.service import (
 )
 from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
-from billing_core.security import parse_date_of_birth
+from billing_core.security import NAMED_POSTCODE, parse_date_of_birth
 from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, answer_in_order,
                                 end_form, latest_text, repeat_last_turn)
 from bot.actions.billing import say_payment_method
@@ -27,8 +27,6 @@ from bot.payment_methods import asked_payment_method
 
 ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 POSTCODE = re.compile(r"^\d{4}\s?[A-Za-z]{2}$")
-POSTCODE_NAMED = re.compile(r"\b(postcode|post code|postal code|zip|zip code)\b\D*?"
-                            r"(?P<postcode>\d{4}\s?[A-Za-z]{2})\b", re.IGNORECASE)
 DATE_LIKE = re.compile(r"^(\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{4}[-./]\d{1,2}[-./]\d{1,2})$")
 # Digits with spaces, dots or dashes between them ("1000-0003", "10 00 00 02").
 DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)+")
@@ -196,7 +194,7 @@ def classify_second_factor(text: str) -> tuple[str, str] | None:
         return "date_of_birth", parse_date_of_birth(cleaned).isoformat()
     except InvalidRequest:
         pass
-    named = POSTCODE_NAMED.search(cleaned)  # "postcode 3511 cd" (the entity wants capitals)
+    named = NAMED_POSTCODE.search(cleaned)  # "postcode 3511 cd" (the entity wants capitals)
     return ("postcode", named.group("postcode")) if named else None
 
 
