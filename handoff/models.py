@@ -42,6 +42,9 @@ class Conversation(TimestampMixin, HandoffBase):
     owner: Mapped[Owner] = mapped_column(default=Owner.bot)
     agent: Mapped[str | None] = mapped_column(String(64))
     last_seq: Mapped[int] = mapped_column(default=0)
+    # The bot was to be handed the conversation back ({"restart": bool, "summary": str}) but
+    # Rasa could not be reached: done before the customer's next message reaches it.
+    bot_catch_up: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.seq", lazy="raise")

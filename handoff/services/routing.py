@@ -75,6 +75,7 @@ class Router:
             line = transcript.append(session, conversation, author=Author.customer, text=text,
                                      broker=self.broker)
             owner, language, seq = conversation.owner, conversation.language, line.seq
+            catch_up = conversation.bot_catch_up
             if owner is Owner.queued:
                 left, replies = self._while_queued(session, conversation, text, bot_text)
         self.metrics.turns.labels(channel, owner.value).inc()
@@ -91,6 +92,9 @@ class Router:
         metadata = {"channel": channel, "lang": language, "phone": phone, "handoff_seq": seq}
         # Typed text never reaches Rasa as "/intent{...}" syntax; only real buttons do.
         try:
+            if catch_up is not None:
+                self._catch_up(conversation_id, catch_up)
+                self._remember_catch_up(conversation_id, None)
             turn = self.rasa.send(conversation_id, bot_text or text.lstrip("/ ") or "?",
                                   {k: v for k, v in metadata.items() if v})
             if not turn.replies and turn.handoff_packet is None:
@@ -131,11 +135,34 @@ class Router:
     def _after_leaving(self, conversation_id: str, handoff: Handoff) -> None:
         self.broker.publish(QUEUE_TOPIC, {"type": "queue_changed"})
         minutes = max(1, round((handoff.closed_at - handoff.queued_at).total_seconds() / 60))
+        self._hand_back(conversation_id, restart=False,
+                        summary=f"The customer left the queue after {minutes} min of waiting; "
+                                "the bot takes over again.")
+
+    def _hand_back(self, conversation_id: str, *, restart: bool, summary: str) -> None:
+        """Unpause the bot (a paused bot answers nothing, and the customer's next message would
+        be queued again as the bot being down): resumed with its state, or restarted as in a new
+        conversation. When Rasa cannot be reached now, it is done before the next message."""
+        catch_up = {"restart": restart, "summary": summary}
         try:
-            self.rasa.resume(conversation_id, f"The customer left the queue after {minutes} min "
-                                              "of waiting; the bot takes over again.")
-        except BotUnavailable:  # the next message reaches the bot anyway; its tracker catches up
-            log.warning("could not resume the bot for %s", conversation_id)
+            self._catch_up(conversation_id, catch_up)
+            catch_up = None
+        except BotUnavailable:
+            log.warning("could not hand %s back to the bot; retried with the next message",
+                        conversation_id)
+        self._remember_catch_up(conversation_id, catch_up)
+
+    def _remember_catch_up(self, conversation_id: str, catch_up: dict | None) -> None:
+        with session_scope(self.sessions) as session:
+            conversation = transcript.get_conversation(session, conversation_id, for_update=True)
+            if conversation.bot_catch_up != catch_up:
+                conversation.bot_catch_up = catch_up
+
+    def _catch_up(self, conversation_id: str, catch_up: dict) -> None:
+        if catch_up["restart"]:
+            self.rasa.restart(conversation_id, catch_up["summary"])
+        else:
+            self.rasa.resume(conversation_id, catch_up["summary"])
 
     @staticmethod
     def _leave_button(conversation: Conversation) -> list[dict]:
@@ -299,16 +326,13 @@ class Router:
 
     def _back_to_bot(self, conversation_id: str, status: HandoffStatus, username: str,
                      resolution: str | None) -> None:
-        """Unpause the bot either way: a paused bot answers nothing, and the customer's next
-        message would be queued again as the bot being down. Released, it resumes with its
-        state; resolved, the conversation was closed, so it starts afresh (docs/dialogue.md)."""
+        """Released, the bot resumes with its state; resolved, the conversation was closed, so
+        it starts afresh (docs/dialogue.md)."""
         done = f": {resolution}" if resolution else ""
-        try:
-            if status is HandoffStatus.released:
-                self.rasa.resume(conversation_id, f"Agent {username} handled the conversation"
-                                                  f"{done}; the bot takes over again.")
-            else:
-                self.rasa.restart(conversation_id, f"Agent {username} resolved the conversation"
-                                                   f"{done}; it was closed.")
-        except BotUnavailable:
-            log.warning("could not hand %s back to the bot", conversation_id)
+        if status is HandoffStatus.released:
+            self._hand_back(conversation_id, restart=False,
+                            summary=f"Agent {username} handled the conversation{done}; "
+                                    "the bot takes over again.")
+        else:
+            self._hand_back(conversation_id, restart=True,
+                            summary=f"Agent {username} resolved the conversation{done}; it was closed.")

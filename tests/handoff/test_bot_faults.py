@@ -47,3 +47,30 @@ def test_a_stopped_bot_process_loses_no_message(private_stack, stopped):
     assert waiting["mode"] == "queued" and "message is saved" in waiting["replies"][0]["text"]
     history = transcript(service, customer.conversation_id)["messages"]
     assert [m["text"] for m in history if m["author"] == "customer"][-1] == "hello?"
+
+
+def test_a_hand_back_rasa_missed_is_made_before_the_next_message(private_stack, model, tmp_path,
+                                                                    staff_password):
+    """Rasa was down while the agent resolved: the bot stayed paused in its tracker, so the
+    customer's next message got no answer and was queued again as the bot being down."""
+    actions, rasa, service = private_stack
+    customer = Customer(service)
+    assert customer.say("I want to talk to a person")["mode"] == "queued"
+    with service.staff("agent1", staff_password) as agent:
+        handoff = service.handoff_of(agent, customer.conversation_id)
+        agent.post(f"/api/handoffs/{handoff['id']}/claim").raise_for_status()
+        rasa.stop()
+        agent.post(f"/api/handoffs/{handoff['id']}/resolve",
+                   json={"resolution": "explained the bill"}).raise_for_status()
+    again = start_rasa_server(model=model, endpoints=tmp_path / "endpoints.yml", log_dir=tmp_path,
+                              port=int(rasa.url.rsplit(":", 1)[1]), log_name="rasa-again.log")
+    try:
+        after = customer.say("what is my balance please")
+        said = " ".join(reply["text"] for reply in after["replies"])
+        assert after["mode"] == "bot", said
+        assert "account number" in said and "trouble" not in said
+        assert [row.status for row in service.rows(
+            "select status from handoffs where conversation_id = :c",
+            c=customer.conversation_id)] == ["resolved"]
+    finally:
+        again.stop()
