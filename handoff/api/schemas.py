@@ -67,6 +67,11 @@ class MessagesOut(BaseModel):
     messages: list[MessageOut]
 
 
+class EarlierMessages(BaseModel):
+    conversation_id: str
+    messages: list[MessageOut]
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
@@ -114,7 +119,7 @@ class OutboundSmsOut(BaseModel):
 class HandoffDetail(HandoffSummary):
     packet: dict
     channel: str
-    messages: list[MessageOut]
+    messages: list[MessageOut]  # the newest 500 lines; older ones: GET .../messages?before=
     sms: list[OutboundSmsOut] = []
 
 

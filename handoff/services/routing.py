@@ -210,7 +210,7 @@ class Router:
     def _fallback_packet(self, session: Session, conversation: Conversation) -> dict:
         """Without the bot, the agent still gets the transcript (the customer's words masked)
         and the channel."""
-        lines = transcript.messages_after(session, conversation.id)
+        lines = transcript.latest_messages(session, conversation.id)
         return {"version": 1, "conversation_id": conversation.id, "reason": "bot_unavailable",
                 "language": conversation.language or "en", "channel": conversation.channel,
                 "flags": ["bot_unavailable"], "verified": False, "customer": None, "bill": None,

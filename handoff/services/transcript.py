@@ -64,6 +64,16 @@ def messages_after(session: Session, conversation_id: str, after: int = 0,
         .order_by(Message.seq).limit(limit)))
 
 
+def latest_messages(session: Session, conversation_id: str, *, before: int | None = None,
+                    limit: int = 500) -> list[Message]:
+    """The newest `limit` lines (of those before line `before`), oldest first: a long-lived
+    SMS conversation shows its latest lines, and staff page back from there."""
+    query = select(Message).where(Message.conversation_id == conversation_id)
+    if before is not None:
+        query = query.where(Message.seq < before)
+    return list(reversed(session.scalars(query.order_by(Message.seq.desc()).limit(limit)).all()))
+
+
 def with_button_titles(session: Session, conversation_id: str, lines: list[dict]) -> list[dict]:
     """The bot's transcript for the agent with each button press as the customer saw it: the
     bot reads a button's payload (`/affirm`, `/inform{"arrangement_option": ...}`, also an SMS

@@ -187,7 +187,7 @@
 
   function render(message) {
     state.titles.learn(message.buttons);
-    const text = message.author === "customer" ? state.titles.show(message.text) : message.text;
+    const text = message.author === "customer" ? state.titles.customer(message.text) : message.text;
     if (message.author === "customer") {
       // The optimistic bubble of this message, shown when it was sent, gets its number.
       const pending = log.querySelector(".msg.pending");

@@ -352,7 +352,7 @@
     } catch (error) { fail(error); return; }
     state.open = detail;
     state.lastSeq = 0;
-    state.titles = new ButtonTitles();
+    state.titles = new ButtonTitles({numbered: detail.channel === "sms"});
     state.account = null;
     state.concessions = [];
     state.options = [];
@@ -362,6 +362,7 @@
     $("details").hidden = false;
     $("messages").replaceChildren();
     for (const message of detail.messages) appendMessage(message);
+    offerEarlier(detail.messages);
     renderHeader();
     renderPacket(detail.packet || {});
     showCannedLanguage();
@@ -392,22 +393,51 @@
       `This conversation is ${d.status}` + (d.resolution ? ` (${d.resolution})` : "") + ".";
   }
 
-  function appendMessage(message) {
-    if (message.seq <= state.lastSeq) return;
-    state.lastSeq = message.seq;
-    state.titles.learn(message.buttons);
-    const text = message.author === "customer" ? state.titles.show(message.text) : message.text;
+  function messageLine(message, titles) {
+    titles.learn(message.buttons);
+    const text = message.author === "customer" ? titles.customer(message.text) : message.text;
     const name = {customer: "Customer", bot: "Bot", system: "System",
                   agent: message.author_name || "Agent"}[message.author];
-    const box = $("messages");
-    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
-    box.append(h("div", {class: `line line-${message.author}`, dataset: {seq: message.seq, author: message.author}},
+    return h("div", {class: `line line-${message.author}`, dataset: {seq: message.seq, author: message.author}},
       h("div", {class: "line-head"}, h("span", {class: "line-who"}, name),
         h("time", {datetime: message.at}, time(message.at, "en"))),
       h("div", {class: "line-text"}, richText(text)),
       message.buttons ? h("div", {class: "line-buttons"},
-        ...message.buttons.map((b) => h("span", {class: "pill"}, b.title))) : null));
+        ...message.buttons.map((b) => h("span", {class: "pill"}, b.title))) : null);
+  }
+
+  function appendMessage(message) {
+    if (message.seq <= state.lastSeq) return;
+    state.lastSeq = message.seq;
+    const box = $("messages");
+    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+    box.append(messageLine(message, state.titles));
     if (nearBottom || message.author === "agent") box.scrollTop = box.scrollHeight;
+  }
+
+  // The detail holds the newest 500 lines; a longer conversation (SMS lives for months) pages back.
+  function offerEarlier(messages) {
+    const first = messages.length ? messages[0].seq : 1;
+    $("messages").querySelector(".earlier")?.remove();
+    if (first <= 1) return;
+    const button = h("button", {type: "button", class: "btn secondary small earlier"}, "Show earlier messages");
+    button.addEventListener("click", () => showEarlier(first, button));
+    $("messages").prepend(button);
+  }
+
+  async function showEarlier(before, button) {
+    const open = state.open;
+    button.disabled = true;
+    let page;
+    try {
+      page = await api(`/api/handoffs/${open.id}/messages?before=${before}&limit=200`);
+    } catch (error) { button.disabled = false; fail(error); return; }
+    if (state.open !== open) return;
+    const box = $("messages"), fromBottom = box.scrollHeight - box.scrollTop;
+    const titles = new ButtonTitles({numbered: open.channel === "sms"});
+    button.after(...page.messages.map((message) => messageLine(message, titles)));
+    offerEarlier(page.messages);
+    box.scrollTop = box.scrollHeight - fromBottom;   // the line being read stays in place
   }
 
   async function catchUp() {

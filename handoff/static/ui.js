@@ -98,12 +98,26 @@ const UI = (() => {
   }
 
   /** Payload -> button title, learnt from the buttons the bot showed (so "/affirm" reads "Yes"). */
+  // A pressed button reaches the transcript as its payload; people read its title. With
+  // `numbered` (SMS), a reply "2" picks option two of the buttons shown since the customer last
+  // wrote (handoff/channels/sms_render.py), so it reads "2 (No)".
   class ButtonTitles {
-    constructor() { this.titles = new Map(); }
+    constructor({numbered = false} = {}) {
+      this.titles = new Map();
+      this.numbered = numbered;
+      this.offered = null;
+    }
     learn(buttons) {
       for (const b of buttons || []) if (b && b.payload) this.titles.set(b.payload, b.title);
+      if (buttons && buttons.length) this.offered = buttons;
     }
     show(text) { return this.titles.get(text) || text; }
+    customer(text) {
+      const offered = this.offered, option = /^\s*(\d{1,2})\s*[.)]?\s*$/.exec(text);
+      this.offered = null;
+      const picked = this.numbered && offered && option ? offered[Number(option[1]) - 1] : null;
+      return picked ? `${text.trim()} (${picked.title})` : this.show(text);
+    }
   }
 
   return {h, richText, randomHex, money, parseAmount, customerLanguage, rememberCustomerLanguage,

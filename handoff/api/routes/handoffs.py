@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from billing_core.security import mask_sensitive
 from handoff.api.deps import ContainerDep, SessionDep, StaffUserDep, agent_from_token
-from handoff.api.schemas import AgentText, CloseIn, HandoffDetail, HandoffSummary, MessageOut, PresenceIn
+from handoff.api.schemas import (AgentText, CloseIn, EarlierMessages, HandoffDetail, HandoffSummary,
+                                 MessageOut, PresenceIn)
 from handoff.errors import Forbidden, HandoffError
 from handoff.models import Handoff, HandoffStatus, OutboundSms
 from handoff.services import queue, transcript
@@ -61,9 +62,23 @@ def get_handoff(handoff_id: int, session: SessionDep, user: StaffUserDep) -> dic
                           .order_by(OutboundSms.id)).all()
     return {**summary(handoff), "packet": handoff.packet, "channel": conversation.channel,
             "messages": [transcript.message_view(m, masked=True)
-                         for m in transcript.messages_after(session, conversation.id)],
+                         for m in transcript.latest_messages(session, conversation.id)],
             "sms": [{"id": m.id, "status": m.status, "attempts": m.attempts,
                      "last_error": m.last_error, "body": m.body} for m in sms]}
+
+
+@router.get("/handoffs/{handoff_id}/messages", response_model=EarlierMessages)
+def earlier_messages(handoff_id: int, session: SessionDep, user: StaffUserDep,
+                     before: int = Query(ge=1, description="lines numbered below this one"),
+                     limit: int = Query(200, ge=1, le=500)) -> dict:
+    """The `limit` lines just before line `before`, oldest first: the detail shows the newest
+    500, the console pages back from there."""
+    handoff = queue.get(session, handoff_id)
+    if not may_see(session, user, handoff.conversation_id):
+        raise Forbidden("this conversation belongs to another agent")
+    return {"conversation_id": handoff.conversation_id,
+            "messages": [transcript.message_view(m, masked=True) for m in transcript.latest_messages(
+                session, handoff.conversation_id, before=before, limit=limit)]}
 
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=HandoffSummary)
