@@ -36,6 +36,16 @@ charge charged fee fees month months cheaper cheap switch change upgrade downgra
 received really very angry unhappy understand account number date birth
 """.split())
 
+# Thanks, greetings and goodbyes are said in either language ("thank you so much" in a Dutch
+# chat, "dank je" in an English one): made of these words only, a message moves no language
+# the customer has written in.
+COURTESY = set("""
+thanks thank thx ty you so much very a lot cheers ok okay oke oké great nice have good day
+bye goodbye hello hi hey kind regards dank je u jij wel bedankt dankje dankjewel dankuwel
+hartelijk hoor heel erg fijn fijne dag doei hoi hallo top super prima vriendelijke groet groeten
+and en for voor your uw the de het help hulp all alles
+""".split())
+
 # How far back a conversation is read for the language the customer writes in.
 RECENT_MESSAGES = 20
 _WORD = re.compile(r"[a-zA-Z\u00C0-\u024F']+")
@@ -103,8 +113,9 @@ def language_slot_update(text: str, current: Optional[str],
     """The `language` slot's new value after a customer message, or None to leave it as it is.
 
     `earlier` are the customer's earlier messages, newest first. A language the customer has
-    written in is left only for a message with two more words of the other one: Dutch
-    customers write "thanks", English ones "wat". A language that came only from
+    written in is left only for a message with two more words of the other one (Dutch
+    customers write "thanks", English ones "wat") that is more than thanks, a greeting or a
+    goodbye ("thank you so much", "dank je wel"). A language that came only from
     the browser or the profile is left on one word ("hallo" on an English browser).
     Typed intent syntax ("/greet") says nothing about the language. Used by the action server's
     `action_detect_language` and, without the round trip, inside Rasa (bot/rasa_run.py).
@@ -118,9 +129,13 @@ def language_slot_update(text: str, current: Optional[str],
     language = _language(lead)
     if not language or language == current:
         return None
-    if abs(lead) < 2 and current and _has_written_in(current, earlier):
+    if current and (abs(lead) < 2 or _courtesy_only(text)) and _has_written_in(current, earlier):
         return None
     return language
+
+
+def _courtesy_only(text: str) -> bool:
+    return all(word in COURTESY for word in plain_words(text).split())
 
 
 def _has_written_in(language: str, earlier: Iterable[str]) -> bool:

@@ -23,9 +23,16 @@ def test_a_postcode_says_nothing_about_the_language(postcode):
     ("thanks!", "nl", ["wat is mijn saldo"], None),
     ("wat", "en", ["what do I owe you"], None),
     ("ok thanks", "nl", ["10000002", "/affirm", "ik wil een regeling"], None),
-    # two words do
-    ("thank you so much", "nl", ["wat is mijn saldo"], "en"),
+    # two words do, unless they are only thanks, a greeting or a goodbye
+    ("can you explain", "nl", ["wat is mijn saldo"], "en"),
     ("wat is mijn saldo", "en", ["what do I owe you"], "nl"),
+    ("thank you so much", "nl", ["wat is mijn saldo"], None),
+    ("dank je", "en", ["what do I owe you"], None),
+    ("Dank je wel!", "en", ["what do I owe you"], None),
+    ("ok bedankt hoor, fijne dag", "en", ["what do I owe you"], None),
+    ("goodbye and thanks for your help", "nl", ["wat is mijn saldo"], None),
+    ("thanks, can you explain the bill", "nl", ["wat is mijn saldo"], "en"),
+    ("dank je, maar waarom is mijn rekening zo hoog", "en", ["what do I owe you"], "nl"),
     # a language only the browser or the profile chose is left on one word
     ("hallo", "en", [], "nl"),
     ("hallo", "en", ["10000002", "/greet"], "nl"),
