@@ -24,6 +24,12 @@ EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|w
                              r"\d+\s*(?:days?|dagen)|uitstel|langer|wachten", re.IGNORECASE)
 INSTALMENT_COUNT = re.compile(r"\b([1-9])\b|\b(two|three|four|five|six|twee|drie|vier|vijf|zes)\b",
                               re.IGNORECASE)
+# "can the first payment be next month?", "kan ik pas na de 25e beginnen met betalen?"
+LATER_START = re.compile(
+    r"\b(first|1st)\s+(payment|instalment|installment|one|part)|\bstart(ing)?\s+(paying|to pay|"
+    r"payments|the instalments|the installments)|\bbegin(ning)?\s+(paying|to pay)|"
+    r"\beerste\s+(termijn|betaling|keer|deel)|\b(beginnen|starten)\s+met\s+(af)?betalen|"
+    r"\bpas\b.*\b(af)?betalen\b", re.IGNORECASE)
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6}
 
@@ -116,6 +122,8 @@ class ActionOfferArrangement(AccountAction):
         # "Can I pay €20 a month?" or "in 3 instalments?" already says what they want, also
         # when it was asked before verification.
         asked = asked_message(tracker, self.intent)
+        if LATER_START.search(asked["text"]):
+            return say_when_instalments_start(dispatcher, context, session)
         monthly = monthly_amount(asked)
         if monthly:
             return offer_for_monthly_amount(dispatcher, context, session, monthly)
@@ -126,3 +134,19 @@ class ActionOfferArrangement(AccountAction):
         dispatcher.utter_message(response="utter_arrangement_options",
                                  amount=context.money(balance.balance_minor, balance.currency))
         return [SlotSet("awaiting", "arrangement_choice")]
+
+
+def say_when_instalments_start(dispatcher: CollectingDispatcher, context: Context,
+                               session: Session) -> list[EventType]:
+    """A later start than the policy's (a week from today, or the bill's due date) is not the
+    bot's to give: the date instalments would start, and the extension as the way to more time."""
+    instalments = preview_arrangement(session, account_number=context.account_number,
+                                      kind=ArrangementKind.instalments, today=context.today)
+    extension = preview_arrangement(session, account_number=context.account_number,
+                                    kind=ArrangementKind.extension,
+                                    extension_days=MAX_EXTENSION_DAYS, today=context.today)
+    dispatcher.utter_message(response="utter_arrangement_start",
+                             date=context.date(instalments.schedule[0][0]),
+                             amount=context.money(extension.amount_minor, extension.currency),
+                             extension_date=context.date(extension.schedule[0][0]))
+    return [SlotSet("awaiting", "arrangement_choice"), SlotSet("offer", None)]

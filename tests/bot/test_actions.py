@@ -1633,3 +1633,39 @@ def test_a_payment_method_question_not_understood_goes_on_to_the_link():
     events = run(ActionOutOfScope(), dispatcher, verified)
     assert responses(dispatcher) == ["utter_payment_method_refused"]
     assert events == [{"event": "followup", "name": "action_send_payment_link", "timestamp": None}]
+
+
+@pytest.mark.parametrize("text, language", [
+    ("can the first payment be next month?", "en"),
+    ("I get paid on the 25th, can the first one be after that", "en"),
+    ("can I start paying in January", "en"),
+    ("kan de eerste termijn volgende maand?", "nl"),
+    ("kan ik pas na de 25e beginnen met betalen", "nl"),
+])
+@pytest.mark.parametrize("waiting", [
+    {},
+    {"awaiting": "confirm", "offer": {"type": "arrangement", "kind": "instalments",
+                                      "instalments": 3, "key": "k"}},  # a preview waits
+])
+def test_asking_for_a_later_first_instalment_gets_when_they_start_and_the_extension(
+        text, language, waiting):
+    """Before: the options again (or the preview's question), the start date unanswered."""
+    slots = {"verified": True, "verified_account": "10000004", "language": language, **waiting}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionOfferArrangement(), dispatcher,
+                 tracker(slots=slots, text=text, intent="payment_arrangement"))
+    assert responses(dispatcher) == ["utter_arrangement_start"]
+    said = dispatcher.messages[0]
+    balance = "€66.55" if language == "en" else "€ 66,55"
+    assert said["amount"] == balance and said["date"] and said["extension_date"]
+    assert with_slots({}, events) == {"awaiting": "arrangement_choice", "offer": None}
+
+
+@pytest.mark.parametrize("text", ["can I pay in 3 instalments", "kan ik in termijnen betalen",
+                                  "I can't pay it all now"])
+def test_an_arrangement_asked_for_without_a_start_date_is_not_told_the_start(text):
+    slots = {"verified": True, "verified_account": "10000004", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    run(ActionOfferArrangement(), dispatcher, tracker(slots=slots, text=text,
+                                                      intent="payment_arrangement"))
+    assert "utter_arrangement_start" not in responses(dispatcher)

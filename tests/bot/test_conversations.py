@@ -667,3 +667,13 @@ def test_an_unknown_account_number_locks_like_a_real_one_and_the_lock_is_said_ag
     assert "locked" in verify(chat, "10009990", "3333CC")
     reply = chat.say("10009990")  # sent again while locked: the lock, not silence
     assert "locked for" in reply and not AMOUNT.search(reply), reply
+
+
+def test_asking_to_start_the_instalments_later_gets_the_start_date_and_the_extension(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("I'd like a payment arrangement")
+    verify(chat, "10000004", "5611GH")
+    assert "3 monthly instalments" in chat.say("3 instalments")
+    reply = chat.say("can the first payment be next month?")  # before: the options again
+    assert "Instalments would start on" in reply and "14 extra days" in reply, reply
+    assert "6 monthly instalments" in chat.say("6 instalments")
