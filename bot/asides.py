@@ -128,7 +128,7 @@ def disagrees(text: str) -> bool:
 _ACCOUNT_NUMBER_WORDS = (r"(account (number|no|nr|num)|acct (number|no|nr)|customer number|"
                          r"klantnummer|klant nummer|rekeningnummer)")
 _LACKS = re.compile(
-    rf"\b(don't|dont|do not|can't|cant|cannot|couldn't|lost|forgot|forgotten|no idea|"
+    rf"\b(don't|dont|do not|can't|cant|cannot|couldn't|lost|forgot|forgotten|misplaced|no idea|"
     rf"where (is|do i find|can i find|to find|would i find)|kwijt|vergeten|waar (vind|staat|"
     rf"vinden|zie)|niet (bij de hand|bij me|vinden|weten)|geen idee)\b.*{_ACCOUNT_NUMBER_WORDS}|"
     rf"{_ACCOUNT_NUMBER_WORDS}.*\b(kwijt|vergeten|niet bij de hand|niet bij me|niet vinden|"

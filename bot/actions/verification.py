@@ -21,7 +21,7 @@ from bot.actions.billing import say_payment_method
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
 from bot.also_asked import also_asked
-from bot.asides import asks_to_repeat, corrects_account_number, reports_fault
+from bot.asides import asks_to_repeat, corrects_account_number, lacks_account_number, reports_fault
 from bot.language import language_slot_update
 from bot.payment_methods import asked_payment_method
 
@@ -313,16 +313,21 @@ class ActionPauseOrLeaveForm(Action):
 
 class ActionStopVerification(Action):
     """The customer won't or can't answer: stop asking, say where the account number is if it
-    was still missing, and offer a colleague, who can check who they are in another way."""
+    was still missing, and offer a colleague, who can check who they are in another way.
+    Without the number at hand ("I forgot my account number"), where it is printed is the whole
+    answer: "without checking it's you I can only tell you about plans" read as a second reply
+    that did not fit the first."""
 
     def name(self) -> str:
         return "action_stop_verification"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if not tracker.get_slot("account_number"):
+        missing = not tracker.get_slot("account_number")
+        if missing:
             dispatcher.utter_message(response="utter_where_account_number")
-        dispatcher.utter_message(response="utter_verification_cancelled")
+        if not (missing and lacks_account_number(latest_text(tracker))):
+            dispatcher.utter_message(response="utter_verification_cancelled")
         # the customer is told to ask again once they have their details
         return [SlotSet("pending_request", None)] + offer_person(dispatcher, "not_verified")
 

@@ -1072,15 +1072,22 @@ def test_a_question_during_a_lockout_is_answered_with_the_lock_not_with_the_form
     assert {"event": "slot", "timestamp": None, "name": "locked_until", "value": None} in events
 
 
-@pytest.mark.parametrize("slots, replies", [
-    # no account number yet (lost, forgotten): where it is printed, then the way on
-    ({}, ["utter_where_account_number", "utter_verification_cancelled", "utter_offer_person"]),
+@pytest.mark.parametrize("slots, text, replies", [
+    # no account number at hand: where it is printed, then the way on (before, also "without
+    # checking it's you I can only tell you about plans", which did not fit)
+    ({}, "I forgot my account number", ["utter_where_account_number", "utter_offer_person"]),
+    ({}, "ik heb mijn klantnummer niet bij de hand",
+     ["utter_where_account_number", "utter_offer_person"]),
+    # refused before giving it: where it is, and that nothing is looked at without it
+    ({}, "no, I won't give you that",
+     ["utter_where_account_number", "utter_verification_cancelled", "utter_offer_person"]),
     # the SMS sender's phone chose the account; the second factor was refused
-    ({"account_number": "10000001"}, ["utter_verification_cancelled", "utter_offer_person"]),
+    ({"account_number": "10000001"}, "no", ["utter_verification_cancelled", "utter_offer_person"]),
 ])
-def test_stopping_verification_offers_a_person(slots, replies):
+def test_stopping_verification_offers_a_person(slots, text, replies):
     dispatcher = CollectingDispatcher()
-    events = run(ActionStopVerification(), dispatcher, tracker(slots=slots, intent="deny"))
+    events = run(ActionStopVerification(), dispatcher, tracker(slots=slots, text=text,
+                                                               intent="deny"))
     assert responses(dispatcher) == replies
     assert with_slots({}, events) == {"awaiting": "confirm", "pending_request": None,
                                       "offer": {"type": "handoff", "reason": "not_verified"}}
