@@ -177,3 +177,20 @@ def asks_to_repeat(text: str) -> bool:
     message again (no intent of its own; the model reads them as goodbye, greet, deny or a
     discount)."""
     return bool(_REPEAT.search(plain_words(text)) or _ASKING_AGAIN.fullmatch(text))
+
+
+_UPSET = re.compile(
+    r"\b(ridiculous|outrageous|unacceptable|disgrace|disgraceful|scandalous|shocking|insane|"
+    r"absurd|rip off|ripoff|scam|scammers|robbery|daylight robbery|fed up|sick of|sick and tired|"
+    r"a joke|wtf|furious|livid|belachelijk|schandalig|schande|bespottelijk|onacceptabel|"
+    r"onaanvaardbaar|oplichting|oplichters|diefstal|woedend|ben het zat|spuugzat|kotsbeu)\b")
+_SHOUTED_LETTERS = 12  # fewer capitals than this ("OK", "BTW", "KPN") are no shouting
+
+
+def sounds_upset(text: str) -> bool:
+    """"WHY IS MY BILL SO HIGH", "this is ridiculous!!!", "wat een oplichting": the customer
+    is angry, which an answer should acknowledge before it asks for anything."""
+    letters = [ch for ch in text if ch.isalpha()]
+    capitals = sum(ch.isupper() for ch in letters)
+    shouted = len(letters) >= _SHOUTED_LETTERS and capitals >= 0.8 * len(letters)
+    return shouted or "!!!" in text or bool(_UPSET.search(plain_words(text)))

@@ -17,7 +17,7 @@ from billing_core.errors import BillingError
 from billing_core.money import format_money
 from bot.actions.db import session_factory
 from bot.also_asked import also_asked
-from bot.asides import asks_to_repeat, asks_why_verification, is_pause
+from bot.asides import asks_to_repeat, asks_why_verification, is_pause, sounds_upset
 
 log = logging.getLogger(__name__)
 
@@ -251,10 +251,15 @@ class AccountAction(Action, ABC):
             return [SlotSet("pending_request", [self.intent]), FollowupAction("verify_form")]
         if answer_aside(dispatcher, tracker) or refuse_other_account(dispatcher, tracker, context):
             return []  # "can you repeat that please" read as a discount request, ...
-        besides = also_asked(latest_text(tracker), self.intent) \
-            if tracker.latest_message.get("intent", {}).get("name") == self.intent else []
+        asked_now = tracker.latest_message.get("intent", {}).get("name") == self.intent
+        besides = also_asked(latest_text(tracker), self.intent) if asked_now else []
+        if asked_now and self.intent not in APOLOGISED and sounds_upset(latest_text(tracker)):
+            dispatcher.utter_message(response="utter_sorry_frustrating")
         return await answer_in_order(dispatcher, tracker, context, [self.intent] + besides)
 
+
+# Answered with an apology or empathy first, so anger needs no acknowledgement of its own.
+APOLOGISED = ("complain", "cancel_service")
 
 # Questions that only inform: answered before one that asks the customer something back.
 INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE)

@@ -15,13 +15,14 @@ from billing_core.customers.service import (
 from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import NAMED_POSTCODE, parse_date_of_birth
-from bot.actions.common import (ACCOUNT_ACTIONS, Context, answer_aside, answer_in_order,
-                                end_form, latest_text, repeat_last_turn)
+from bot.actions.common import (ACCOUNT_ACTIONS, APOLOGISED, Context, answer_aside,
+                                answer_in_order, end_form, latest_text, repeat_last_turn)
 from bot.actions.billing import say_payment_method
 from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
 from bot.also_asked import also_asked
-from bot.asides import asks_to_repeat, corrects_account_number, lacks_account_number, reports_fault
+from bot.asides import (asks_to_repeat, corrects_account_number, lacks_account_number,
+                        reports_fault, sounds_upset)
 from bot.language import language_slot_update
 from bot.payment_methods import asked_payment_method
 
@@ -109,20 +110,22 @@ class ActionRememberRequest(Action):
         if method:  # "can I pay with iDEAL?" needs no account: answered now, the link follows
             say_payment_method(dispatcher, Context.of(tracker).language, method)
         if not in_form:
-            dispatcher.utter_message(response=verification_reason(intent, method))
+            dispatcher.utter_message(response=verification_reason(
+                intent, method, upset=sounds_upset(latest_text(tracker))))
         elif intent in ACCOUNT_ACTIONS:  # asked while the form waits for an answer
             dispatcher.utter_message(response="utter_answer_after_verification")
         return events
 
 
-def verification_reason(intent: str | None, method: str | None) -> str:
+def verification_reason(intent: str | None, method: str | None, *, upset: bool) -> str:
     """Why verification starts: after a complaint or a threat to leave (already answered
-    with an apology or empathy) "to look into it", not a cheerful "I can help with that"."""
+    with an apology or empathy) "to look into it", not a cheerful "I can help with that";
+    an angry question ("WHY IS MY BILL SO HIGH") is acknowledged first."""
     if method:
         return "utter_verify_then_link"
-    if intent in ("complain", "cancel_service"):
+    if intent in APOLOGISED:
         return "utter_verify_to_look_into_it"
-    return "utter_verify_first"
+    return "utter_verify_upset" if upset else "utter_verify_first"
 
 
 def second_factor_given(tracker: Tracker) -> list[EventType]:

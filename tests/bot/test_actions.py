@@ -271,15 +271,34 @@ def test_after_verification_the_welcome_comes_before_the_answer():
     assert responses(dispatcher) == ["utter_verified", "utter_how_can_i_help"]
 
 
-@pytest.mark.parametrize("intent, said", [
-    ("ask_balance", "utter_verify_first"),  # "I can help with that. First I need to check..."
-    ("complain", "utter_verify_to_look_into_it"),  # after the apology: no cheerful "I can help"
-    ("cancel_service", "utter_verify_to_look_into_it"),
+@pytest.mark.parametrize("intent, text, said", [
+    # "I can help with that. First I need to check..."
+    ("ask_balance", "what do I owe?", "utter_verify_first"),
+    # after the apology: no cheerful "I can help"
+    ("complain", "this is ridiculous, I want to complain", "utter_verify_to_look_into_it"),
+    ("cancel_service", "I want to cancel", "utter_verify_to_look_into_it"),
+    # anger acknowledged first (before: "I can help with that" to "THIS IS RIDICULOUS")
+    ("explain_bill", "WHY IS MY BILL SO HIGH??? THIS IS RIDICULOUS", "utter_verify_upset"),
+    ("ask_balance", "wat een oplichting, hoeveel moet ik nu weer betalen", "utter_verify_upset"),
 ])
-def test_why_verification_starts_fits_what_was_said(intent, said):
+def test_why_verification_starts_fits_what_was_said(intent, text, said):
     dispatcher = CollectingDispatcher()
-    run(ActionRememberRequest(), dispatcher, tracker(text="...", intent=intent))
+    run(ActionRememberRequest(), dispatcher, tracker(text=text, intent=intent))
     assert responses(dispatcher) == [said]
+
+
+@pytest.mark.parametrize("text, intent, said", [
+    ("WHY IS MY BILL SO HIGH", "explain_bill", "utter_sorry_frustrating"),
+    ("why is my bill so high", "explain_bill", "utter_bill_higher"),
+    ("this is absurd, when do I have to pay", "ask_due_date", "utter_sorry_frustrating"),
+])
+def test_a_verified_customer_s_anger_is_acknowledged_before_the_answer(text, intent, said):
+    slots = {"verified": True, "verified_account": "10000001", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    action = ActionExplainBill() if intent == "explain_bill" else ActionShowDueDate()
+    run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
+    assert responses(dispatcher)[0] == said
+    assert len(responses(dispatcher)) > 1  # and then the answer
 
 
 @pytest.mark.parametrize("text, valid", [

@@ -3,7 +3,8 @@ question about the check from a bill question."""
 import pytest
 
 from bot.asides import (asks_to_repeat, asks_why_verification, corrects_account_number,
-                        disagrees, is_closing, is_pause, lacks_account_number, reports_fault)
+                        disagrees, is_closing, is_pause, lacks_account_number, reports_fault,
+                        sounds_upset)
 
 
 @pytest.mark.parametrize("text", [
@@ -126,3 +127,21 @@ def test_a_fault_told_apart_from_a_bill_complaint(text, fault):
 ])
 def test_not_having_the_account_number_at_hand(text, lacking):
     assert lacks_account_number(text) is lacking
+
+
+@pytest.mark.parametrize("text, upset", [
+    ("WHY IS MY BILL SO HIGH", True),
+    ("this is ridiculous!!!", True),
+    ("I'm sick of these charges", True),
+    ("wat een oplichting", True),
+    ("ik ben het zat met die facturen", True),
+    ("WAAROM IS MIJN REKENING ZO HOOG", True),
+    ("why is my bill so high?", False),
+    ("OK", False),
+    ("I have KPN and BTW a question", False),
+    ("10000001 1234AB", False),
+    ("is this a joke", True),
+    ("thanks!", False),
+])
+def test_anger_told_apart_from_a_plain_question(text, upset):
+    assert sounds_upset(text) is upset

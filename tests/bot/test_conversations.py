@@ -678,3 +678,11 @@ def test_asking_to_start_the_instalments_later_gets_the_start_date_and_the_exten
     reply = chat.say("can the first payment be next month?")  # before: the options again
     assert "Instalments would start on" in reply and "14 extra days" in reply, reply
     assert "6 monthly instalments" in chat.say("6 instalments")
+
+
+def test_an_angry_customer_hears_an_acknowledgement_before_the_check(rasa_server):
+    chat = Conversation(rasa_server)
+    reply = chat.say("WHY IS MY BILL SO HIGH??? THIS IS RIDICULOUS")
+    assert reply.startswith("I'm sorry this is so frustrating") and "account number" in reply, reply
+    # Eva: Jane and Tom are locked by the lockout tests before this one
+    assert "you're verified" in verify(chat, "10000004", "5611GH")
