@@ -114,3 +114,14 @@ def wants_to_pay_in_full(text: str) -> bool:
     cleaned = plain_words(text)
     return bool(_NOT_IN_PARTS.search(cleaned)) or \
         bool(_IN_FULL.search(cleaned) and not _UNABLE.search(cleaned))
+
+
+# "Kan ik afbetalen?" (Flemish and Dutch for paying off in parts), "can I pay it bit by bit":
+# an arrangement, though the classifier reads some of these as paying now.
+_IN_PARTS = re.compile(r"\b(afbetalen|afbetaling|afbetalingsregeling|afbetalingsplan|"
+                       r"in (delen|stukjes|stukken|gedeeltes|parts|instalments|installments)|"
+                       r"bit by bit|little by little|beetje bij beetje|gespreid)\b")
+
+
+def wants_to_pay_in_parts(text: str) -> bool:
+    return bool(_IN_PARTS.search(plain_words(text))) and not wants_to_pay_in_full(text)

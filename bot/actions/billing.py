@@ -19,10 +19,12 @@ from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     explain_latest_bill, get_balance, latest_payment,
 )
-from bot.actions.common import AccountAction, Context, answers, asked_text, latest_text
+from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers, asked_text,
+                                latest_text)
 from bot.actions.concessions import offer_best_concession, offer_person
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
-                                disputes_late_fee, is_payment_message, paid_instantly)
+                                disputes_late_fee, is_payment_message, paid_instantly,
+                                wants_to_pay_in_parts)
 from bot.payment_methods import ANY_METHOD, DIRECT_DEBIT, asked_payment_method
 
 # How each payment method is named in a list ("by iDEAL and bank transfer") and when refused.
@@ -357,6 +359,9 @@ class ActionSendPaymentLink(BillQuestion):
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         asked = asked_text(tracker, "pay_bill")  # also "what's my balance, can I pay by card?"
+        if wants_to_pay_in_parts(asked):  # "kan ik afbetalen?": the arrangement, not the link
+            return ACCOUNT_ACTIONS["payment_arrangement"].handle(dispatcher, tracker, context,
+                                                                 session)
         asked_now = asked == latest_text(tracker)  # before verification it was answered then
         method = asked_payment_method(asked)
         if method and asked_now:

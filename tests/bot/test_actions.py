@@ -1695,3 +1695,15 @@ def test_an_arrangement_asked_for_without_a_start_date_is_not_told_the_start(tex
     run(ActionOfferArrangement(), dispatcher, tracker(slots=slots, text=text,
                                                       intent="payment_arrangement"))
     assert "utter_arrangement_start" not in responses(dispatcher)
+
+
+
+@pytest.mark.parametrize("text", ["kan ik afbetalen?", "can I pay it bit by bit?"])
+def test_paying_in_parts_read_as_paying_gets_the_arrangement_options_not_the_link(text):
+    """Before: the payment link for the whole balance."""
+    slots = {"verified": True, "verified_account": "10000004", "language": "nl"}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionSendPaymentLink(), dispatcher, tracker(slots=slots, text=text,
+                                                              intent="pay_bill"))
+    assert responses(dispatcher) == ["utter_arrangement_options"]
+    assert with_slots({}, events) == {"awaiting": "arrangement_choice"}

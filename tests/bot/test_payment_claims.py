@@ -2,7 +2,8 @@
 import pytest
 
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge, disputes_late_fee,
-                                paid_instantly, says_already_paid, wants_to_pay_in_full)
+                                paid_instantly, says_already_paid, wants_to_pay_in_full,
+                                wants_to_pay_in_parts)
 
 
 @pytest.mark.parametrize("text", [
@@ -91,3 +92,13 @@ def test_a_question_about_paying_late(text, late):
 ])
 def test_paying_in_full_told_apart_from_an_arrangement(text, in_full):
     assert wants_to_pay_in_full(text) is in_full
+
+
+@pytest.mark.parametrize("text, in_parts", [
+    ("kan ik afbetalen?", True), ("mag ik het in stukjes betalen", True),
+    ("can I pay it bit by bit", True), ("I'd like to pay in parts", True),
+    ("ik wil het hele bedrag afbetalen", False),  # all of it: paying, not an arrangement
+    ("can I pay my bill", False), ("ik wil mijn openstaande saldo aflossen", False),
+])
+def test_paying_in_parts_told_apart_from_paying_now(text, in_parts):
+    assert wants_to_pay_in_parts(text) is in_parts
