@@ -686,3 +686,10 @@ def test_an_angry_customer_hears_an_acknowledgement_before_the_check(rasa_server
     assert reply.startswith("I'm sorry this is so frustrating") and "account number" in reply, reply
     # Eva: Jane and Tom are locked by the lockout tests before this one
     assert "you're verified" in verify(chat, "10000004", "5611GH")
+
+
+def test_afbetalen_gets_the_arrangement_options_after_verification(rasa_server):
+    chat = Conversation(rasa_server)
+    chat.say("kan ik afbetalen?")  # read as paying: before, the payment link
+    reply = verify(chat, "10000004", "5611GH")
+    assert "termijnen" in reply and "http" not in reply, reply
