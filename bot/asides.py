@@ -194,3 +194,18 @@ def sounds_upset(text: str) -> bool:
     capitals = sum(ch.isupper() for ch in letters)
     shouted = len(letters) >= _SHOUTED_LETTERS and capitals >= 0.8 * len(letters)
     return shouted or "!!!" in text or bool(_UPSET.search(plain_words(text)))
+
+
+_DEMANDS_FIX = re.compile(
+    r"\bwhat (are|r) (you|u|ya|you guys|you people) (going to|gonna|gona) do (about|with) "
+    r"(it|this|that)\b|\bwhat (will|would|can|do) (you|u) (do|plan to do|intend to do) "
+    r"(about|to fix) (it|this|that)\b|\bhow (are|r|will) (you|u) (going to |gonna )?((fix|sort|"
+    r"solve|resolve) (this|it|that)|put (this|it|that) right)\b|"
+    r"\bwat (gaan|gaat|doen|doet) (jullie|u|je) (er|daar|hier)( nou| nu| dan| eigenlijk)* ?aan"
+    r"( doen)?\b|\bhoe (gaan|gaat) (jullie|u|je) (dit|dat|het) (oplossen|rechtzetten)\b")
+
+
+def demands_a_fix(text: str) -> bool:
+    """"So what are you going to do about it?", "wat gaan jullie eraan doen?": the customer
+    wants something done about their problem (read as a greeting or not understood)."""
+    return bool(_DEMANDS_FIX.search(plain_words(text)))

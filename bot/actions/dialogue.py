@@ -26,7 +26,8 @@ from bot.actions.handoff import hand_off
 from bot.actions.plans import offer_plan_change, say_plan_on_usage, say_unknown_plan, tell_plan
 from bot.actions.verification import check_details_sent_unasked, second_factor_given
 from bot.account_details import asks_to_change_details
-from bot.asides import disagrees, is_closing, is_pause, lacks_account_number, reports_fault
+from bot.asides import (demands_a_fix, disagrees, is_closing, is_pause, lacks_account_number,
+                        reports_fault)
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
 from bot.payment_methods import DIRECT_DEBIT, asked_payment_method
@@ -193,6 +194,9 @@ def answer_without_intent(dispatcher: CollectingDispatcher,
     changing = answer_change_of_details(dispatcher, tracker)
     if changing is not None:
         return changing
+    demanded = answer_demand_for_a_fix(dispatcher, tracker)
+    if demanded is not None:
+        return demanded
     return answer_payment_method_then_link(dispatcher, tracker)  # "kan ik automatisch betalen?"
 
 
@@ -224,6 +228,16 @@ def answer_without_account_number(dispatcher: CollectingDispatcher,
         return None
     dispatcher.utter_message(response="utter_where_account_number")
     return offer_person(dispatcher, "not_verified")
+
+
+def answer_demand_for_a_fix(dispatcher: CollectingDispatcher,
+                            tracker: Tracker) -> list[EventType] | None:
+    """"So what are you going to do about it?": what the bot could not put right, a colleague
+    can look into (before: read as a greeting, it got the menu)."""
+    if not demands_a_fix(latest_text(tracker)):
+        return None
+    dispatcher.utter_message(response="utter_complaint_to_colleague")
+    return offer_person(dispatcher, "complaint")
 
 
 def answer_change_of_details(dispatcher: CollectingDispatcher,
@@ -329,6 +343,9 @@ class ActionGreet(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if answer_aside(dispatcher, tracker):  # "come again?" is read as a greeting
             return []
+        demanded = answer_demand_for_a_fix(dispatcher, tracker)
+        if demanded is not None:
+            return demanded
         check = check_details_sent_unasked(tracker)
         if not check:
             dispatcher.utter_message(response="utter_greet")

@@ -1707,3 +1707,16 @@ def test_paying_in_parts_read_as_paying_gets_the_arrangement_options_not_the_lin
                                                               intent="pay_bill"))
     assert responses(dispatcher) == ["utter_arrangement_options"]
     assert with_slots({}, events) == {"awaiting": "arrangement_choice"}
+
+
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionGreet(), "greet", "so what are you going to do about it"),  # was: the menu
+    (ActionClarify(), "nlu_fallback", "wat gaan jullie eraan doen?"),
+    (ActionOutOfScope(), "out_of_scope", "how are you going to fix this?"),
+])
+def test_asked_what_will_be_done_about_it_a_colleague_is_offered(action, intent, text):
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, tracker(slots={"language": "en"}, text=text, intent=intent))
+    assert responses(dispatcher) == ["utter_complaint_to_colleague", "utter_offer_person"]
+    assert with_slots({}, events) == {"awaiting": "confirm",
+                                      "offer": {"type": "handoff", "reason": "complaint"}}

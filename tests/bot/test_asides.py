@@ -3,7 +3,7 @@ question about the check from a bill question."""
 import pytest
 
 from bot.asides import (asks_to_repeat, asks_why_verification, corrects_account_number,
-                        disagrees, is_closing, is_pause, lacks_account_number, reports_fault,
+                        demands_a_fix, disagrees, is_closing, is_pause, lacks_account_number, reports_fault,
                         sounds_upset)
 
 
@@ -145,3 +145,14 @@ def test_not_having_the_account_number_at_hand(text, lacking):
 ])
 def test_anger_told_apart_from_a_plain_question(text, upset):
     assert sounds_upset(text) is upset
+
+
+@pytest.mark.parametrize("text, demand", [
+    ("so what are you going to do about it", True), ("What are you gonna do about this?", True),
+    ("how will you put this right", True), ("wat gaan jullie er nou aan doen?", True),
+    ("wat doen jullie daaraan", True), ("hoe gaan jullie dit oplossen", True),
+    ("what can you do", False), ("what are you doing today", False),
+    ("wat kunt u voor mij doen", False), ("what do you do about late payments", False),
+])
+def test_asking_what_will_be_done_about_the_problem(text, demand):
+    assert demands_a_fix(text) is demand

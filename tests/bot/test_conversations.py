@@ -693,3 +693,10 @@ def test_afbetalen_gets_the_arrangement_options_after_verification(rasa_server):
     chat.say("kan ik afbetalen?")  # read as paying: before, the payment link
     reply = verify(chat, "10000004", "5611GH")
     assert "termijnen" in reply and "http" not in reply, reply
+
+
+def test_asked_what_will_be_done_the_bot_offers_a_colleague_not_the_menu(rasa_server):
+    chat = Conversation(rasa_server)
+    reply = chat.say("so what are you going to do about it")  # read as a greeting
+    assert "colleague" in reply and "I'm the billing assistant" not in reply, reply
+    assert chat.say("yes") and chat.custom()[0]["handoff"]["reason"] == "complaint"
