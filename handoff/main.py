@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 
 class RedactTokens(logging.Filter):
     """Staff WebSockets carry the access token in the URL (browsers cannot set headers there),
-    and uvicorn logs WebSocket URLs with their query string: keep bearer tokens out of logs."""
+    and a payment link's token is its path (`/pay/{token}`, `/api/payment-links/{token}`);
+    uvicorn logs both: keep bearer tokens and payment-link tokens out of logs."""
 
-    TOKEN = re.compile(r"(token=)[^&\s\"']+")
+    TOKEN = re.compile(r"(token=|/pay/|/api/payment-links/)[^&\s\"'?/]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):

@@ -102,7 +102,13 @@ pid {pid};
 error_log {prefix}/error.log warn;
 events {{ worker_connections 2048; }}
 http {{
-    log_format tiers '$time_iso8601 $server_port "$request" $status $upstream_addr $request_time';
+    # a payment link's token is its path, a staff WebSocket's token its query: neither is logged
+    map $request $request_logged {{
+        "~^(?<head>\\S+ (/pay/|/api/payment-links/))[^ ?/]+(?<tail>.*)$" "${{head}}[redacted]$tail";
+        "~^(?<head>.*[?&]token=)[^& ]+(?<tail>.*)$" "${{head}}[redacted]$tail";
+        default $request;
+    }}
+    log_format tiers '$time_iso8601 $server_port "$request_logged" $status $upstream_addr $request_time';
     access_log {prefix}/access.log tiers;
     client_body_temp_path {prefix}/tmp/body;
     proxy_temp_path {prefix}/tmp/proxy;
