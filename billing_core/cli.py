@@ -1,5 +1,6 @@
-"""Operator CLI: `python -m billing_core {migrate,seed,show}`."""
+"""Operator CLI: `python -m billing_core {migrate,seed,show,staff}`."""
 import argparse
+import getpass
 import os
 import sys
 from datetime import date
@@ -88,6 +89,70 @@ def cmd_show(args) -> None:
             print(f"  {change.reason:<18} {format_money(change.impact_minor):>9}  {change.description}")
 
 
+def new_password(args) -> str:
+    """From stdin (`--password-stdin`, for scripts), BILLING_STAFF_PASSWORD, or asked twice;
+    never from the command line, where other users of the machine could read it."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get("BILLING_STAFF_PASSWORD"):
+        return os.environ["BILLING_STAFF_PASSWORD"]
+    if not sys.stdin.isatty():
+        sys.exit("error: give the password with --password-stdin or BILLING_STAFF_PASSWORD")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        sys.exit("error: the passwords differ")
+    return password
+
+
+def cmd_staff(args) -> None:
+    from billing_core.enums import Role
+    from billing_core.staff import service
+
+    factory = open_database(args.database_url)
+    with factory() as session, session.begin():
+        if args.action == "list":
+            for user in service.list_staff_users(session):
+                print(f"{user.username:<16} {user.role.value:<10} {user.languages:<6} "
+                      f"max {user.max_concurrent:<2} {'active' if user.active else 'inactive':<8} "
+                      f"{user.full_name}")
+            return
+        if args.action == "add":
+            user = service.create_staff_user(
+                session, username=args.username, full_name=args.name, role=Role(args.role),
+                password=new_password(args), languages=args.languages,
+                max_concurrent=args.max_concurrent)
+            print(f"staff: added {user.username} ({user.role.value}, {user.languages})")
+        elif args.action == "password":
+            service.set_staff_password(session, username=args.username, password=new_password(args))
+            print(f"staff: new password set for {args.username}")
+        else:
+            active = args.action == "activate"
+            service.set_staff_active(session, username=args.username, active=active)
+            print(f"staff: {args.username} {'activated' if active else 'deactivated'}")
+
+
+def add_staff_commands(commands) -> None:
+    staff = commands.add_parser("staff", help="add, list, (de)activate staff, set passwords")
+    actions = staff.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every staff user")
+    add = actions.add_parser("add", help="a new agent, supervisor or admin")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="full name (agents sign messages with it)")
+    add.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
+    add.add_argument("--languages", default="en,nl", help="languages they answer in (en,nl)")
+    add.add_argument("--max-concurrent", type=int, default=3,
+                     help="conversations they handle at once")
+    password = actions.add_parser("password", help="set a new password")
+    password.add_argument("username")
+    for parser in (add, password):
+        parser.add_argument("--password-stdin", action="store_true",
+                            help="read the password from the first line of stdin")
+    actions.add_parser("deactivate", help="no more sign-ins; signed-in sessions end at once"
+                       ).add_argument("username")
+    actions.add_parser("activate", help="let a deactivated user sign in again").add_argument("username")
+    staff.set_defaults(func=cmd_staff)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m billing_core", description=__doc__)
     parser.add_argument("--database-url", help="defaults to BILLING_DATABASE_URL")
@@ -106,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     show = commands.add_parser("show", help="print an account's summary")
     show.add_argument("account_number")
     show.set_defaults(func=cmd_show)
+    add_staff_commands(commands)
     args = parser.parse_args(argv)
     try:
         args.func(args)

@@ -23,6 +23,10 @@ class InvalidRequest(BillingError):
     code = "invalid_request"
 
 
+class StaffUserExists(BillingError):
+    code = "staff_user_exists"
+
+
 class NotEligible(BillingError):
     code = "not_eligible"
 

@@ -120,7 +120,7 @@ def test_goodwill_credit_needs_bill_shock(demo):
 
 def test_concurrent_grants_never_exceed_the_limit(committed_factory):
     with committed_factory() as session, session.begin():
-        seed_demo(session, today=date.today(), staff_password="x")
+        seed_demo(session, today=date.today(), staff_password="concurrency-test")
     outcomes: list[str] = []
     barrier = threading.Barrier(6)
 
