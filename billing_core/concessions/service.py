@@ -28,6 +28,7 @@ from billing_core.invoices.billing import subscription_on
 from billing_core.invoices.models import Invoice, LineKind
 from billing_core.invoices.service import explain_latest_bill
 from billing_core.money import percent_of
+from billing_core.plans.service import current_subscription, with_vat
 
 APPROVER_ROLES = (Role.supervisor, Role.admin)
 GOODWILL_SHARE_PERCENT = 10  # suggested goodwill credit: this share of the latest bill
@@ -215,3 +216,15 @@ def decide_concession(session: Session, *, adjustment_id: int, approver: Actor, 
 def pending_approvals(session: Session) -> list[Adjustment]:
     return list(session.scalars(select(Adjustment).where(
         Adjustment.status == AdjustmentStatus.pending_approval).order_by(Adjustment.created_at)))
+
+
+def monthly_discount_on_bill(session: Session, *, account_number: str, amount_minor: int,
+                             months: int, today: date) -> int:
+    """What a retention discount of `amount_minor` (excl. VAT, over `months` bills) takes off
+    each bill, VAT included, worked out as the invoice does: its monthly part off the plan's
+    fee, then VAT on what is left (Plus €55.00 less €5.50: €66.55 becomes €59.90, so €6.65
+    less; VAT on the part alone would say €6.66)."""
+    fee = current_subscription(session, account_number=account_number,
+                               today=today).plan.monthly_price_minor
+    part = amount_minor // (months or 1)
+    return with_vat(fee) - with_vat(fee - part)

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from billing_core.actor import Actor
 from billing_core.concessions.models import ConcessionKind
-from billing_core.concessions.service import assess_concession, get_policy
+from billing_core.concessions.service import assess_concession, get_policy, monthly_discount_on_bill
 from billing_core.customers.service import get_account
 from billing_core.enums import Role
 from billing_core.errors import NotFound
 from billing_core.invoices.service import explain_latest_bill
-from billing_core.plans.service import suggested_switch, with_vat
+from billing_core.plans.service import suggested_switch
 from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
@@ -152,7 +152,9 @@ def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Sessi
         dispatcher.utter_message(
             response="utter_offer_retention", years=(context.today - since).days // 365,
             percent=policy.discount_percent, months=months,
-            monthly=context.money(with_vat(amount_minor // (months or 1))))
+            monthly=context.money(monthly_discount_on_bill(
+                session, account_number=context.account_number, amount_minor=amount_minor,
+                months=months or 1, today=context.today)))
 
 
 @answers("request_discount", "action_offer_concession")

@@ -10,9 +10,9 @@ from billing_core.actor import Actor
 from billing_core.arrangements.models import ArrangementKind
 from billing_core.arrangements.service import create_arrangement
 from billing_core.concessions.models import ConcessionKind
-from billing_core.concessions.service import grant_concession
+from billing_core.concessions.service import grant_concession, monthly_discount_on_bill
 from billing_core.errors import BillingError
-from billing_core.plans.service import apply_plan_change, get_plan, with_vat
+from billing_core.plans.service import apply_plan_change, get_plan
 from billing_core.retention.models import OfferResponse, RetentionOutcome
 from billing_core.retention.service import record_response
 from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_for_monthly_amount,
@@ -90,7 +90,10 @@ def _confirm(dispatcher: CollectingDispatcher, tracker: Tracker, context: Contex
         if kind is ConcessionKind.retention_discount:
             dispatcher.utter_message(
                 response="utter_concession_granted_discount", months=offer["months"],
-                monthly=context.money(with_vat(offer["amount_minor"] // offer["months"])))
+                monthly=context.money(monthly_discount_on_bill(
+                    session, account_number=context.account_number,
+                    amount_minor=offer["amount_minor"], months=offer["months"],
+                    today=context.today)))
         else:
             dispatcher.utter_message(response="utter_concession_granted_credit",
                                      amount=context.money(offer["amount_minor"]))

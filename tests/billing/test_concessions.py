@@ -141,3 +141,25 @@ def test_concurrent_grants_never_exceed_the_limit(committed_factory):
     assert sorted(outcomes) == ["granted"] + ["refused"] * 5
     with committed_factory() as session:
         assert session.scalar(select(func.count(Adjustment.id))) == 1
+
+
+def test_the_monthly_discount_said_is_what_the_next_bill_takes_off(demo):
+    """Before: the bot said "€6.66 less each month" (VAT on the €5.50 part alone), and Eva's
+    next bill came €6.65 lower (VAT on the discounted fee)."""
+    from billing_core.calendar import add_months, cycle_start
+    from billing_core.concessions.service import monthly_discount_on_bill
+    from billing_core.customers.service import get_account
+    from billing_core.invoices.billing import issue_invoice
+
+    eva = get_account(demo, account_number=EVA)
+    today = date.today()
+    said = monthly_discount_on_bill(demo, account_number=EVA, amount_minor=3300, months=6,
+                                    today=today)
+    assert said == 665
+    start = add_months(cycle_start(today, eva.billing_day), 1)
+    without = issue_invoice(demo, account=eva, period_start=start)
+    demo.delete(without)
+    demo.flush()
+    grant(demo)
+    with_discount = issue_invoice(demo, account=eva, period_start=start)
+    assert without.total_minor - with_discount.total_minor == said

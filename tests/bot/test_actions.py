@@ -1720,3 +1720,19 @@ def test_asked_what_will_be_done_about_it_a_colleague_is_offered(action, intent,
     assert responses(dispatcher) == ["utter_complaint_to_colleague", "utter_offer_person"]
     assert with_slots({}, events) == {"awaiting": "confirm",
                                       "offer": {"type": "handoff", "reason": "complaint"}}
+
+
+def test_the_retention_offer_says_what_the_bill_will_take_off_and_the_grant_the_same(own_database):
+    """Eva on Plus: 10% for 6 months takes €6.65 off each bill (before: "€6.66")."""
+    slots = {"verified": True, "verified_account": "10000004", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionHandleCancellation(), dispatcher,
+                 tracker("eva-quote", slots, intent="cancel_service"))
+    offered = next(m for m in dispatcher.messages if m.get("response") == "utter_offer_retention")
+    assert offered["monthly"] == "€6.65"
+    dispatcher = CollectingDispatcher()
+    run(ActionConfirm(), dispatcher, tracker("eva-quote", with_slots(slots, events),
+                                             text="yes", intent="affirm"))
+    granted = next(m for m in dispatcher.messages
+                   if m.get("response") == "utter_concession_granted_discount")
+    assert granted["monthly"] == "€6.65"
