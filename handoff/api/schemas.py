@@ -135,7 +135,8 @@ class ConcessionIn(BaseModel):
     idempotency_key: str = Field(pattern=r"^[A-Za-z0-9_.:-]{8,48}$",
                                  description="made by the client once per offer; a retry reuses it")
     note: str | None = Field(default=None, max_length=500)
-    churn_risk: bool = False
+    churn_risk: bool | None = Field(
+        default=None, description="the customer threatens to leave; default: as the handoff's packet says")
     request_approval: bool = Field(default=False,
                                    description="above the agent's limit: ask a supervisor")
 

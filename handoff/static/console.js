@@ -654,11 +654,19 @@
     const show = Boolean(accountNumber()) && mine();
     $("concession-card").hidden = !show;
     if (!show) return;
-    const flags = (state.open.packet && state.open.packet.flags) || [];
-    $("concession-churn").checked = flags.includes("cancel_threat");
+    $("concession-churn").checked = packetChurnRisk(state.open.packet || {});
     $("concession-error").textContent = "";
     $("concession-note").value = "";
     await Promise.all([loadOptions(), loadConcessions()]);
+  }
+
+  // As the server reads it (handoff/api/routes/concessions.py packet_churn_risk): a cancel
+  // threat, or a "discount or I leave" unless the reason is one no offer changes.
+  function packetChurnRisk(packet) {
+    const flags = packet.flags || [];
+    if (flags.includes("cancel_threat")) return true;
+    return Boolean(packet.slots && packet.slots.churn_risk) &&
+      !flags.includes("bereavement") && !flags.includes("moving_abroad");
   }
 
   async function loadOptions() {

@@ -2,8 +2,16 @@
 import re
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import date
 
 import httpx
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from billing_core.db import session_scope
+from billing_core.enums import Language
+from billing_core.seed import DemoCustomer, add_customer_history
 
 
 class WebCustomer:
@@ -34,3 +42,32 @@ def sms_since(fake, phone: str, seen: int, expect: str, timeout: float = 20) -> 
             return new
         assert time.monotonic() < deadline, f"no SMS matching {expect!r}; got: {new!r}"
         time.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    account_number: str
+    name: str
+    date_of_birth: str  # as a customer types it: DD-MM-YYYY
+    postcode: str
+
+
+def add_customer(database_url: str, *, name: str, language: str = "en", years: int = 6,
+                 plan: str = "plus", usage_gb: tuple[int, ...] = (20,) * 7,
+                 promotion_percent: int | None = None, late_cycle: int | None = None) -> NewCustomer:
+    """A customer of their own for a test, written into the bot's billing DB through the
+    demo seed's own history builder: tests that grant them something (a retention discount
+    once a year) do not take it from the demo customers other tests rely on.
+
+    Account numbers start with 4: never a date, so the staff's masking leaves them readable."""
+    number = "4" + str(uuid.uuid4().int)[:7]
+    spec = DemoCustomer(name, number, date(1970, 3, 15), "7511JK",
+                        "+3162" + str(uuid.uuid4().int)[:7], Language(language), plan, years,
+                        usage_gb, promotion_percent=promotion_percent, late_cycle=late_cycle)
+    engine = create_engine(database_url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            add_customer_history(session, spec, today=date.today())
+    finally:
+        engine.dispose()
+    return NewCustomer(number, name, "15-03-1970", "7511 JK")

@@ -8,7 +8,8 @@ import uuid
 import httpx
 import pytest
 
-from tests.handoff.page_fixtures import Staff, billing_rows, queued_customer
+from tests.handoff.customers import add_customer
+from tests.handoff.page_fixtures import Customer, Staff, billing_rows, queued_customer
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -208,3 +209,41 @@ def test_a_rejected_request_is_not_granted(handoff_service, staff, bot_database_
     assert rejected.json()["status"] == "rejected" and rejected.json()["approved_by"] == "super1"
     assert anna.get("/api/accounts/10000001").json()["balance_minor"] == balance
     assert anna.get(f"/api/handoffs/{hid}/concessions").json()[0]["status"] == "rejected"
+
+
+def test_a_cancel_threat_gets_the_retention_discount_from_its_packet(handoff_service, staff,
+                                                                     bot_database_url):
+    """A customer who threatens to cancel and turns the bot's offer down reaches an agent with
+    the cancel_threat flag: the options and the grant take the churn risk from the packet
+    (before, the retention discount read "no_churn_risk" unless the agent set it by hand)."""
+    lotte = add_customer(bot_database_url, name="Lotte Visser", years=6)
+    customer = Customer(handoff_service, "en")
+    customer.say("I want to cancel my subscription")
+    customer.say(lotte.account_number)
+    offer = customer.text(lotte.date_of_birth)
+    assert "Lotte Visser" in offer and "10% off your plan" in offer, offer
+    customer.say("no thanks")
+    assert customer.say("yes please")["mode"] == "queued"
+    anna = staff("agent1")
+    handoff = anna.handoff_for(customer.conversation_id)
+    assert "cancel_threat" in handoff["flags"], handoff
+    hid = handoff["id"]
+    anna.post(f"/api/handoffs/{hid}/claim").raise_for_status()
+
+    options = {o["kind"]: o for o in anna.get(f"/api/handoffs/{hid}/concessions/options").json()}
+    retention = options["retention_discount"]
+    assert retention["eligible"] and retention["reasons"] == [], retention
+    # the agent may still say otherwise
+    told = {o["kind"]: o for o in anna.get(f"/api/handoffs/{hid}/concessions/options",
+                                           params={"churn_risk": "false"}).json()}
+    assert told["retention_discount"]["reasons"] == ["no_churn_risk"]
+
+    granted = anna.post(f"/api/handoffs/{hid}/concessions",
+                        {"kind": "retention_discount", "amount_minor": retention["suggested_minor"],
+                         "reason_code": "retention_offer", "idempotency_key": key()})
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["status"] == "granted"
+    rows = billing_rows(bot_database_url,
+                        "select r.response, r.offered_by from retention_outcomes r "
+                        "where r.adjustment_id = :id", id=granted.json()["id"])
+    assert [tuple(r) for r in rows] == [("accepted", "agent1")]

@@ -5,6 +5,9 @@ their limit they may request approval (a pending adjustment); supervisors and ad
 pending requests and approve or reject them. The billing core enforces the limits, the
 frequency rules and idempotency; its errors map to HTTP in `handoff.api.errors`.
 Every change is announced on the staff WebSocket as `{"type": "concessions_changed"}`.
+
+Churn risk (the retention policy's condition) comes from the handoff's packet unless the
+agent says otherwise: see `packet_churn_risk`.
 """
 from dataclasses import dataclass
 
@@ -35,12 +38,29 @@ from handoff.services.queue import Agent
 router = APIRouter(prefix="/api", tags=["concessions"])
 
 
+# A reason no offer changes: the bot drops the cancel_threat flag for it (docs/dialogue.md),
+# so a widow's "I want to cancel" is never treated as a threat to talk round.
+CANCELLED_FOR_GOOD = {"bereavement", "moving_abroad"}
+
+
+def packet_churn_risk(packet: dict | None) -> bool:
+    """Whether the customer threatened to leave, by the bot's packet: the `cancel_threat`
+    flag, or the `churn_risk` slot ("a discount or I leave") unless the reason is one no
+    offer changes. The console ticks "Customer threatens to leave" by the same rule."""
+    packet = packet or {}
+    flags = set(packet.get("flags") or [])
+    if "cancel_threat" in flags:
+        return True
+    return bool((packet.get("slots") or {}).get("churn_risk")) and not flags & CANCELLED_FOR_GOOD
+
+
 @dataclass(frozen=True)
 class CustomerContext:
     handoff_id: int
     conversation_id: str
     channel: str
     account_number: str
+    churn_risk: bool = False  # from the packet (`packet_churn_risk`)
 
 
 def customer_context(container: Container, handoff_id: int, user: Agent, *,
@@ -56,7 +76,8 @@ def customer_context(container: Container, handoff_id: int, user: Agent, *,
             raise Conflict("the customer in this conversation is not verified, so no account "
                            "actions are possible")
         conversation = transcript.get_conversation(session, handoff.conversation_id)
-        return CustomerContext(handoff.id, conversation.id, conversation.channel, account_number)
+        return CustomerContext(handoff.id, conversation.id, conversation.channel, account_number,
+                               packet_churn_risk(handoff.packet))
 
 
 def actor_of(user: Agent) -> Actor:
@@ -97,9 +118,13 @@ def announce(container: Container, view: dict) -> None:
 
 @router.get("/handoffs/{handoff_id}/concessions/options", response_model=list[ConcessionOption])
 def concession_options(handoff_id: int, user: StaffUserDep, container: ContainerDep,
-                       churn_risk: bool = Query(False)) -> list[dict]:
+                       churn_risk: bool | None = Query(
+                           None, description="the customer threatens to leave; "
+                                             "default: as the handoff's packet says")) -> list[dict]:
     """For each kind: eligible or why not, the suggested amount, the policy maximum, your limit."""
     context = customer_context(container, handoff_id, user, write=False)
+    if churn_risk is None:
+        churn_risk = context.churn_risk
     options = []
     with session_scope(container.billing_sessions) as billing:
         for kind in ConcessionKind:
@@ -139,6 +164,7 @@ def grant(handoff_id: int, body: ConcessionIn, user: StaffUserDep, container: Co
     you may grant; 409 when the policy does not allow it for this customer.
     """
     context = customer_context(container, handoff_id, user, write=True)
+    churn_risk = context.churn_risk if body.churn_risk is None else body.churn_risk
     actor = actor_of(user)
     with session_scope(container.billing_sessions) as billing:
         adjustment = grant_concession(
@@ -146,8 +172,8 @@ def grant(handoff_id: int, body: ConcessionIn, user: StaffUserDep, container: Co
             amount_minor=body.amount_minor, actor=actor, reason_code=body.reason_code,
             idempotency_key=f"console:{user.username}:{body.idempotency_key}",
             conversation_id=context.conversation_id, channel=context.channel, note=body.note,
-            churn_risk=body.churn_risk, request_approval=body.request_approval)
-        record_retention(billing, adjustment, churn_risk=body.churn_risk)
+            churn_risk=churn_risk, request_approval=body.request_approval)
+        record_retention(billing, adjustment, churn_risk=churn_risk)
         view = concession_view(billing, adjustment)
     announce(container, view)
     return view
