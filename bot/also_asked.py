@@ -8,6 +8,7 @@ with it (the plain information first, then one offer: `bot.actions.common.answer
 import re
 
 from bot.language import plain_words
+from bot.payment_claims import pays_a_part
 from bot.payment_methods import asked_payment_method
 
 _ASKED_BESIDES = {
@@ -48,5 +49,7 @@ def also_asked(text: str, intent: str) -> list[str]:
     found = [asked for asked, pattern in _PATTERNS.items() if pattern.search(cleaned)]
     if asked_payment_method(text) and "pay_bill" not in found:
         found.append("pay_bill")
+    if pays_a_part(text):  # "pay this month's instalment": paying, no arrangement asked
+        found = [asked for asked in found if asked != "payment_arrangement"]
     return [asked for asked in found
             if asked not in (intent, _SAME_QUESTION.get(intent))]

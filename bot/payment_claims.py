@@ -125,3 +125,18 @@ _IN_PARTS = re.compile(r"\b(afbetalen|afbetaling|afbetalingsregeling|afbetalings
 
 def wants_to_pay_in_parts(text: str) -> bool:
     return bool(_IN_PARTS.search(plain_words(text))) and not wants_to_pay_in_full(text)
+
+
+_PART = r"(instalment|installment|instalments|installments|termijn|termijnen|part|deel)"
+# "send me a link to pay this month's instalment", "ik wil mijn eerste termijn nu betalen"
+_PAYS_PART = re.compile(
+    rf"\b(pay|paying|betaal|betalen|link)\b.*\b(this month'?s|next|first|my|the|"
+    rf"deze|volgende|eerste|mijn|de) {_PART}\b|"
+    rf"\b(this month'?s|next|first|my|deze|volgende|eerste|mijn) {_PART}\b.*"
+    rf"\b(pay|betalen|betaal|now|today|nu|vandaag)\b")
+
+
+def pays_a_part(text: str) -> bool:
+    """Paying the next part of a running arrangement, which the classifier reads as asking
+    for one."""
+    return bool(_PAYS_PART.search(plain_words(text)))

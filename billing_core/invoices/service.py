@@ -258,19 +258,23 @@ def explain_latest_bill(session: Session, *, account_number: str) -> BillExplana
     )
 
 
-def create_payment_link(session: Session, *, account_number: str, now: datetime | None = None) -> PaymentLink:
-    """A signed, expiring link to pay the open balance (payment processing is out of scope)."""
+def create_payment_link(session: Session, *, account_number: str, amount_minor: int | None = None,
+                        now: datetime | None = None) -> PaymentLink:
+    """A signed, expiring link to pay the open balance, or part of it (`amount_minor`: the
+    next instalment of an arrangement); payment processing is out of scope."""
     now = now or utcnow()
     balance = get_balance(session, account_number=account_number, today=now.date())
     if balance.balance_minor <= 0:
         raise InvalidRequest("there is nothing to pay on this account")
+    amount = balance.balance_minor if amount_minor is None else amount_minor
+    if not 0 < amount <= balance.balance_minor:
+        raise InvalidRequest("a payment link is for at most the open balance")
     settings = get_settings()
     expires_at = now + timedelta(hours=settings.payment_link_ttl_hours)
-    token = sign_token({"acct": balance.account_number, "amt": balance.balance_minor,
+    token = sign_token({"acct": balance.account_number, "amt": amount,
                         "cur": balance.currency, "exp": int(expires_at.timestamp())})
     return PaymentLink(url=f"{settings.payment_link_base_url}/{token}", token=token,
-                       amount_minor=balance.balance_minor, currency=balance.currency,
-                       expires_at=expires_at)
+                       amount_minor=amount, currency=balance.currency, expires_at=expires_at)
 
 
 def read_payment_link(token: str, *, now: datetime | None = None) -> dict:

@@ -18,7 +18,7 @@ from billing_core.money import parse_amount
 from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers,
                                 asked_message, new_idempotency_key)
 from bot.actions.concessions import offer_person
-from bot.payment_claims import wants_to_pay_in_full
+from bot.payment_claims import pays_a_part, wants_to_pay_in_full
 
 EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|extra|"
                              r"\d+\s*(?:days?|dagen)|uitstel|langer|wachten", re.IGNORECASE)
@@ -107,8 +107,10 @@ def offer_arrangement(dispatcher: CollectingDispatcher, context: Context, sessio
 class ActionOfferArrangement(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
-        if wants_to_pay_in_full(asked_message(tracker, self.intent)["text"]):
-            # "can I pay the rest all at once?": the payment link, not a (second) arrangement
+        asked_for = asked_message(tracker, self.intent)["text"]
+        if wants_to_pay_in_full(asked_for) or pays_a_part(asked_for):
+            # "can I pay the rest all at once?", "I want to pay this month's instalment": the
+            # payment link (for the arrangement's next part), not a (second) arrangement
             return ACCOUNT_ACTIONS["pay_bill"].handle(dispatcher, tracker, context, session)
         reasons = check_arrangement_eligibility(session, account_number=context.account_number,
                                                 today=context.today)

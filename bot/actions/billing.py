@@ -1,13 +1,15 @@
 """Balance, due date, why the bill changed, how to pay (and by which method), "I already
 paid", a disputed late fee and "you charged me twice"."""
 from abc import abstractmethod
+from datetime import date
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from billing_core.arrangements.models import ArrangementKind, ArrangementStatus, PaymentArrangement
+from billing_core.arrangements.models import (ArrangementInstalment, ArrangementKind,
+                                              ArrangementStatus, PaymentArrangement)
 from billing_core.config import get_settings as billing_settings
 from billing_core.concessions.models import ConcessionKind
 from billing_core.concessions.service import assess_concession
@@ -24,7 +26,7 @@ from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers
 from bot.actions.concessions import offer_best_concession, offer_person
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
                                 disputes_late_fee, is_payment_message, paid_instantly,
-                                wants_to_pay_in_parts)
+                                wants_to_pay_in_full, wants_to_pay_in_parts)
 from bot.payment_methods import ANY_METHOD, DIRECT_DEBIT, asked_payment_method
 
 # How each payment method is named in a list ("by iDEAL and bank transfer") and when refused.
@@ -54,18 +56,25 @@ PART_WORDS = {"en": {ArrangementKind.instalments: "instalment", ArrangementKind.
               "nl": {ArrangementKind.instalments: "termijn", ArrangementKind.extension: "betaling"}}
 
 
-def next_instalment(session: Session, balance: BalanceSummary, context: Context) -> dict | None:
-    """The next part of the account's active payment arrangement (the response's `amount`,
-    `due_date` and `part`), if it has one."""
+def upcoming_part(session: Session, balance: BalanceSummary,
+                  today: date) -> tuple[ArrangementKind, ArrangementInstalment] | None:
+    """The next part of the account's active payment arrangement, if it has one."""
     arrangement = balance.arrangement_id and session.get(PaymentArrangement, balance.arrangement_id)
     if not arrangement or arrangement.status is not ArrangementStatus.active:
         return None
-    upcoming = [i for i in arrangement.instalments if i.due_date >= context.today]
-    if not upcoming:
+    upcoming = [i for i in arrangement.instalments if i.due_date >= today]
+    return (arrangement.kind, upcoming[0]) if upcoming else None
+
+
+def next_instalment(session: Session, balance: BalanceSummary, context: Context) -> dict | None:
+    """The next part of the account's active payment arrangement (the response's `amount`,
+    `due_date` and `part`), if it has one."""
+    upcoming = upcoming_part(session, balance, context.today)
+    if upcoming is None:
         return None
-    return {"amount": context.money(upcoming[0].amount_minor, balance.currency),
-            "due_date": context.date(upcoming[0].due_date),
-            "part": PART_WORDS[context.language][arrangement.kind]}
+    kind, part = upcoming
+    return {"amount": context.money(part.amount_minor, balance.currency),
+            "due_date": context.date(part.due_date), "part": PART_WORDS[context.language][kind]}
 
 
 def say_balance(dispatcher: CollectingDispatcher, context: Context, balance: BalanceSummary,
@@ -366,12 +375,25 @@ class ActionSendPaymentLink(BillQuestion):
         method = asked_payment_method(asked)
         if method and asked_now:
             say_payment_method(dispatcher, context.language, method)
+        # With an arrangement running, the link is for its next part ("pay this month's
+        # instalment"), unless the customer asks to pay it all.
+        balance = get_balance(session, account_number=context.account_number, today=context.today)
+        upcoming = None if wants_to_pay_in_full(asked) else \
+            upcoming_part(session, balance, context.today)
         try:
-            link = create_payment_link(session, account_number=context.account_number)
+            link = create_payment_link(session, account_number=context.account_number,
+                                       amount_minor=upcoming[1].amount_minor if upcoming else None)
         except InvalidRequest:
             dispatcher.utter_message(response="utter_nothing_to_pay")
         else:
-            dispatcher.utter_message(response="utter_payment_link",
-                                     amount=context.money(link.amount_minor, link.currency),
-                                     url=link.url, expires=context.date(link.expires_at.date()))
+            details = {"amount": context.money(link.amount_minor, link.currency), "url": link.url,
+                       "expires": context.date(link.expires_at.date())}
+            if upcoming:
+                kind, part = upcoming
+                dispatcher.utter_message(
+                    response="utter_payment_link_part", **details,
+                    part=PART_WORDS[context.language][kind], due_date=context.date(part.due_date),
+                    total=context.money(balance.balance_minor, balance.currency))
+            else:
+                dispatcher.utter_message(response="utter_payment_link", **details)
         return offer_direct_debit(dispatcher) if method == DIRECT_DEBIT else []

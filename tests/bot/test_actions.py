@@ -12,7 +12,7 @@ from billing_core.actor import Actor
 from billing_core.config import get_settings
 from billing_core.db import session_scope, utcnow
 from billing_core.invoices.service import (BillExplanation, BillLine, InvoiceSummary,
-                                           record_payment)
+                                           read_payment_link, record_payment)
 from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
 from bot.actions.billing import (ActionCheckPayment, ActionExplainBill, ActionSendPaymentLink,
                                  ActionShowBalance, ActionShowDueDate, say_explanation)
@@ -518,6 +518,20 @@ def test_paying_the_rest_at_once_gets_the_link_not_a_second_arrangement(own_data
         slots=slots, text="and can I pay the rest all at once now?", intent="payment_arrangement"))
     assert responses(dispatcher) == ["utter_payment_link"]
     assert dispatcher.messages[0]["amount"] == "€98.62"
+
+    # paying this month's part gets a link for that part (before: the whole €98.62, and
+    # "I can't set up another arrangement" for the same question read as one)
+    for action, intent, text in [
+            (ActionOfferArrangement(), "payment_arrangement", "I want to pay my first instalment now"),
+            (ActionSendPaymentLink(), "pay_bill", "send me a link to pay this month's instalment"),
+            (ActionSendPaymentLink(), "pay_bill", "I want to pay")]:
+        dispatcher = CollectingDispatcher()
+        run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
+        assert responses(dispatcher) == ["utter_payment_link_part"], text
+        said = dispatcher.messages[0]
+        assert (said["amount"], said["total"], said["part"]) == ("€32.88", "€98.62", "instalment")
+        claims = read_payment_link(said["url"].rsplit("/", 1)[1])
+        assert claims["amt"] == 3288
 
 
 def test_no_discount_suggests_a_cheaper_plan_unless_a_switch_is_scheduled(own_database):

@@ -3,7 +3,7 @@ import pytest
 
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge, disputes_late_fee,
                                 paid_instantly, says_already_paid, wants_to_pay_in_full,
-                                wants_to_pay_in_parts)
+                                pays_a_part, wants_to_pay_in_parts)
 
 
 @pytest.mark.parametrize("text", [
@@ -102,3 +102,14 @@ def test_paying_in_full_told_apart_from_an_arrangement(text, in_full):
 ])
 def test_paying_in_parts_told_apart_from_paying_now(text, in_parts):
     assert wants_to_pay_in_parts(text) is in_parts
+
+
+@pytest.mark.parametrize("text, part", [
+    ("send me a link to pay this month's instalment", True),
+    ("I want to pay my first instalment now", True), ("kan ik de volgende termijn betalen", True),
+    ("ik wil mijn eerste termijn nu betalen", True),
+    ("can I pay in more instalments?", False), ("can I pay in 3 instalments", False),
+    ("I need a payment plan", False), ("can I change my instalments", False),
+])
+def test_paying_a_part_told_apart_from_asking_for_an_arrangement(text, part):
+    assert pays_a_part(text) is part
