@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.db import session_scope, utcnow
@@ -17,7 +17,7 @@ from handoff.errors import BotUnavailable, NotFound
 from handoff.metrics import Metrics
 from handoff.models import Author, Conversation, Handoff, HandoffStatus, Message, Owner
 from handoff.services import queue, transcript
-from handoff.services.leaving import LEAVE_QUEUE, wants_to_leave_queue
+from handoff.services.leaving import LEAVE_QUEUE, asks_about_the_wait, wants_to_leave_queue
 from handoff.services.outbox import enqueue_sms
 from handoff.services.pubsub import QUEUE_TOPIC, InProcessBroker
 from handoff.services.rasa import BotTurn, RasaClient
@@ -108,8 +108,10 @@ class Router:
     def _while_queued(self, session: Session, conversation: Conversation, text: str,
                       bot_text: str | None) -> tuple[Handoff | None, list[dict]]:
         """A waiting customer's message: leaving the queue ("never mind", the Stop waiting
-        button) returns the abandoned handoff; the first message while waiting is
-        acknowledged (saying how to leave), later ones wait for the agent quietly."""
+        button) returns the abandoned handoff; a question about the wait ("how long is the
+        wait?", "komt er nog iemand?") gets the place in the queue and the expected wait; the
+        first other message while waiting is acknowledged (saying how to leave), later ones
+        wait for the agent quietly."""
         if bot_text == LEAVE_QUEUE or wants_to_leave_queue(text):
             left = queue.abandon(session, conversation)
             if left is not None:
@@ -121,10 +123,14 @@ class Router:
         waiting = queue.waiting(session, conversation)
         if waiting is None:
             return None, []
-        written = session.scalar(select(func.count(Message.id)).where(
+        if bot_text is None and asks_about_the_wait(text):
+            message = self._queue_status_message(session, conversation, waiting)
+            self._deliver(session, conversation, [message])
+            return None, [reply_view(message)]
+        written = session.scalars(select(Message.text).where(
             Message.conversation_id == conversation.id, Message.author == Author.customer,
-            Message.created_at >= waiting.queued_at))
-        if written != 1:
+            Message.created_at >= waiting.queued_at)).all()
+        if sum(not asks_about_the_wait(line) for line in written) != 1:
             return None, []
         message = transcript.append(session, conversation, author=Author.system,
                                     text=say("queued_message_saved", conversation.language),

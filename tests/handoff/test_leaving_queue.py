@@ -3,6 +3,7 @@
 Real processes: Rasa and the action server on the demo data, the handoff service, and the
 Twilio stand-in for the SMS side.
 """
+import re
 import uuid
 
 import pytest
@@ -54,6 +55,29 @@ def test_a_longer_message_starting_with_never_mind_stays_for_the_agent(handoff_s
     assert reply["mode"] == "queued"
 
 
+
+
+def test_a_question_about_the_wait_gets_the_place_in_the_queue(handoff_service):
+    """Asked while waiting, in English or Dutch: the place and the expected wait, each time;
+    before, the first such question got "your message is saved" and later ones nothing."""
+    place = r"^You're number \d+ in the queue"
+    customer = WebCustomer(handoff_service)
+    assert customer.say("I want to talk to a person")["mode"] == "queued"
+    for question in ("how long is the wait?", "is anyone coming?"):
+        reply = customer.say(question)
+        assert reply["mode"] == "queued" and len(reply["replies"]) == 1, reply
+        assert re.search(place, reply["replies"][0]["text"]), reply
+        assert reply["replies"][0]["buttons"] == [{"title": "Stop waiting", "payload": "/leave_queue"}]
+    # the first message that is not about the wait is still acknowledged, the next not
+    assert "your message is saved" in customer.say("it's about my bill")["replies"][0]["text"]
+    assert customer.say("the one from March")["replies"] == []
+    assert re.search(place, customer.say("how much longer?")["replies"][0]["text"])
+
+    dutch = WebCustomer(handoff_service)
+    assert dutch.say("ik wil graag een medewerker spreken")["mode"] == "queued"
+    for question in ("hoe lang moet ik nog wachten?", "komt er nog iemand?"):
+        reply = dutch.say(question)
+        assert re.search(r"^U bent nummer \d+ in de wachtrij", reply["replies"][0]["text"]), reply
 
 
 def test_an_sms_customer_leaves_the_queue_by_text(handoff_service, twilio_fake):
