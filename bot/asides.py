@@ -209,3 +209,20 @@ def demands_a_fix(text: str) -> bool:
     """"So what are you going to do about it?", "wat gaan jullie eraan doen?": the customer
     wants something done about their problem (read as a greeting or not understood)."""
     return bool(_DEMANDS_FIX.search(plain_words(text)))
+
+
+_QUESTION_START = re.compile(
+    r"^(so |and |but |ok |okay |oke |en |maar |dus )?(why|what|when|how|where|which|who|can|"
+    r"could|is|are|do|does|will|would|waarom|wat|wanneer|hoe|hoezo|waar|welke|wie|kan|kun|kunt|"
+    r"moet|mag|wordt|gaat)\b")
+_REFUSING = re.compile(r"^(no|nope|nah|nee|neen)\b|\b(no thanks|nee dank|not interested|"
+                       r"don't want|dont want|do not want|wil (het )?niet|hoeft niet|liever niet)\b")
+
+
+def asks_a_question(text: str) -> bool:
+    """"Why not straight away?", "what do I do now", "wanneer gaat het in?": a question,
+    which the classifier may read as a no or a goodbye; not "no, why would I?"."""
+    cleaned = plain_words(text)
+    if not cleaned or _REFUSING.search(cleaned):
+        return False
+    return "?" in text or bool(_QUESTION_START.match(cleaned))

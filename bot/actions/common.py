@@ -120,6 +120,12 @@ def open_offer(tracker: Tracker) -> dict | None:
     return stored.offer if stored and not stored.moved_on else None
 
 
+def offer_message(tracker: Tracker) -> dict | None:
+    """The bot's message that made the stored offer (its text and buttons), if known."""
+    stored = _stored_offer(tracker)
+    return stored.message if stored else None
+
+
 def offered_earlier(tracker: Tracker) -> StoredOffer | None:
     """An offer still stored but no longer open (see `open_offer`), with the bot's message
     that made it, to ask about it again before acting on it."""
@@ -255,7 +261,23 @@ class AccountAction(Action, ABC):
         besides = also_asked(latest_text(tracker), self.intent) if asked_now else []
         if asked_now and self.intent not in APOLOGISED and sounds_upset(latest_text(tracker)):
             dispatcher.utter_message(response="utter_sorry_frustrating")
-        return await answer_in_order(dispatcher, tracker, context, [self.intent] + besides)
+        waiting = open_offer(tracker) if self.intent in INFORMATION else None
+        events = await answer_in_order(dispatcher, tracker, context, [self.intent] + besides)
+        if waiting and not any(event.get("name") == "awaiting" for event in events):
+            # "until when do I have?" while an extension waits: the answer, then the offer
+            # again, still open for a yes (before, it went stale and the yes was asked again)
+            ask_offer_again(dispatcher, tracker)
+        return events
+
+
+def ask_offer_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The open offer's own message again (its text and buttons), which keeps it open."""
+    message = offer_message(tracker)
+    if message is None:
+        dispatcher.utter_message(response="utter_confirm_again")
+    else:
+        dispatcher.utter_message(text=message.get("text"),
+                                 buttons=(message.get("data") or {}).get("buttons") or [])
 
 
 # Answered with an apology or empathy first, so anger needs no acknowledgement of its own.

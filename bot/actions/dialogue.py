@@ -19,14 +19,15 @@ from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_f
                                       parse_arrangement_choice)
 from bot.actions.billing import PAYMENT_CLAIM, offer_direct_debit, say_payment_method
 from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_aside,
-                                last_bot_response, latest_text, offered_earlier, open_offer,
-                                refuse_other_account, run_in_session)
+                                ask_offer_again, last_bot_response, latest_text, offered_earlier,
+                                open_offer, refuse_other_account, run_in_session)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
 from bot.actions.handoff import hand_off
-from bot.actions.plans import offer_plan_change, say_plan_on_usage, say_unknown_plan, tell_plan
+from bot.actions.plans import (offer_plan_change, say_plan_on_usage, say_unknown_plan,
+                               say_when_plan_change_starts, tell_plan)
 from bot.actions.verification import check_details_sent_unasked, second_factor_given
 from bot.account_details import asks_to_change_details
-from bot.asides import (demands_a_fix, disagrees, is_closing, is_pause, lacks_account_number,
+from bot.asides import (asks_a_question, demands_a_fix, disagrees, is_closing, is_pause, lacks_account_number,
                         reports_fault)
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
@@ -289,6 +290,8 @@ class ActionDecline(Action):
             return []
         context = Context.of(tracker)
         offer = open_offer(tracker)
+        if offer and asks_a_question(latest_text(tracker)):  # "why not straight away?"
+            return await answer_question_about_offer(dispatcher, tracker, context, offer)
         if not offer:
             # read as a "no" too: "I don't have my account number", "I need to change my address"
             answered = answer_without_account_number(dispatcher, tracker) or \
@@ -323,16 +326,42 @@ class ActionDecline(Action):
 
 
 class ActionGoodbye(Action):
-    """Goodbye, unless it was "wait" or "momentje", which read as goodbye too."""
+    """Goodbye, unless it was "wait" or "momentje", or a question ("ok what now?", "why not
+    right now?"), which read as goodbye too."""
 
     def name(self) -> str:
         return "action_goodbye"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if not answer_aside(dispatcher, tracker):
-            dispatcher.utter_message(response="utter_goodbye")
+        if answer_aside(dispatcher, tracker):
+            return []
+        if asks_a_question(latest_text(tracker)):
+            offer = open_offer(tracker)
+            if offer:
+                return await answer_question_about_offer(dispatcher, tracker,
+                                                         Context.of(tracker), offer)
+            dispatcher.utter_message(response="utter_what_next")
+            return []
+        dispatcher.utter_message(response="utter_goodbye")
         return []
+
+
+async def answer_question_about_offer(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      context: Context, offer: dict) -> list[EventType]:
+    """A question while an offer waits, read as a no or a goodbye ("why not straight away?",
+    "what do I do now?"): when a switch starts is answered, and the offer is asked again,
+    still open. Before, the offer was dropped or the conversation ended."""
+    if offer["type"] == "plan_change":
+        await run_in_session(dispatcher, lambda d, t, c, s: say_when_plan_change_starts(
+            d, c, s, offer["to_plan"]), tracker, context)
+        dispatcher.utter_message(response="utter_confirm_again")
+        return []
+    if offer["type"] == "handoff":
+        dispatcher.utter_message(response="utter_offer_person")
+        return []
+    ask_offer_again(dispatcher, tracker)
+    return []
 
 
 class ActionGreet(Action):

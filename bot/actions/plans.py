@@ -290,6 +290,19 @@ def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, sessio
     return events + [SlotSet("awaiting", "confirm"), SlotSet("offer", offer)]
 
 
+def say_when_plan_change_starts(dispatcher: CollectingDispatcher, context: Context,
+                                session: Session, plan_code: str) -> None:
+    """"Why not straight away?" about a previewed switch: when it starts, and why."""
+    preview = preview_plan_change(session, account_number=context.account_number,
+                                  to_plan_code=plan_code, today=context.today)
+    if preview.direction == "upgrade":
+        dispatcher.utter_message(response="utter_plan_change_starts_now", to_plan=preview.to_plan.name)
+    else:
+        dispatcher.utter_message(response="utter_plan_change_starts_later",
+                                 to_plan=preview.to_plan.name, from_plan=preview.from_plan.name,
+                                 date=context.date(preview.effective_date))
+
+
 @answers("change_plan", "action_change_plan")
 class ActionChangePlan(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,

@@ -16,7 +16,7 @@ from billing_core.invoices.service import (BillExplanation, BillLine, InvoiceSum
 from bot.actions.arrangements import ActionOfferArrangement, parse_arrangement_choice
 from bot.actions.billing import (ActionCheckPayment, ActionExplainBill, ActionSendPaymentLink,
                                  ActionShowBalance, ActionShowDueDate, say_explanation)
-from bot.actions.common import Context
+from bot.actions.common import Context, open_offer
 from bot.actions.concessions import (ActionCancelEmpathy, ActionHandleCancellation,
                                      ActionHandleComplaint, ActionOfferConcession)
 from bot.actions.db import session_factory
@@ -1750,3 +1750,71 @@ def test_the_retention_offer_says_what_the_bill_will_take_off_and_the_grant_the_
     granted = next(m for m in dispatcher.messages
                    if m.get("response") == "utter_concession_granted_discount")
     assert granted["monthly"] == "€6.65"
+
+
+@pytest.mark.parametrize("action, intent, text, to_plan, said", [
+    # before: "Okay, I won't do that" / "Goodbye", and the switch was dropped
+    (ActionDecline(), "deny", "why not straight away? I need the data now", "premium",
+     ["utter_plan_change_starts_now", "utter_confirm_again"]),
+    (ActionGoodbye(), "goodbye", "why not right now?", "premium",
+     ["utter_plan_change_starts_now", "utter_confirm_again"]),
+    (ActionDecline(), "deny", "waarom niet meteen?", "basic",
+     ["utter_plan_change_starts_later", "utter_confirm_again"]),
+])
+def test_a_question_about_a_previewed_switch_is_answered_and_the_offer_stays(
+        action, intent, text, to_plan, said):
+    slots = {"verified": True, "verified_account": "10000004", "language": "en",
+             "awaiting": "confirm", "offer": {"type": "plan_change", "to_plan": to_plan, "key": "k"}}
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
+    assert responses(dispatcher) == said
+    assert events == []  # the offer is still the open question
+
+
+@pytest.mark.parametrize("slots, said", [
+    ({}, ["utter_what_next"]),  # before: "Goodbye, and thanks for getting in touch!"
+    ({"awaiting": "confirm", "offer": {"type": "handoff", "reason": "payment_missing"}},
+     ["utter_offer_person"]),
+])
+def test_what_now_is_no_goodbye(slots, said):
+    for text in ("what do I do now", "ok what now"):
+        dispatcher = CollectingDispatcher()
+        run(ActionGoodbye(), dispatcher, tracker(slots={"language": "en", **slots}, text=text,
+                                                 intent="goodbye"))
+        assert responses(dispatcher) == said, text
+
+
+def test_a_clear_no_or_bye_is_still_one():
+    offered = {"awaiting": "confirm", "language": "en",
+               "offer": {"type": "plan_change", "to_plan": "premium", "key": "k"}}
+    dispatcher = CollectingDispatcher()
+    run(ActionDecline(), dispatcher, tracker(slots=offered, text="no thanks", intent="deny"))
+    assert responses(dispatcher) == ["utter_ok_not_doing_it"]
+    dispatcher = CollectingDispatcher()
+    run(ActionGoodbye(), dispatcher, tracker(slots={"language": "en"}, text="bye!", intent="goodbye"))
+    assert responses(dispatcher) == ["utter_goodbye"]
+
+
+def test_a_question_while_an_offer_waits_is_answered_and_the_offer_asked_again():
+    """Before: the answer alone ("due on 9 December" right after "by 23 December instead"),
+    and the customer's "ok yes" then got the offer shown again instead of acting on it."""
+    offer = {"type": "arrangement", "kind": "extension", "instalments": None,
+             "extension_days": 14, "key": "k"}
+    preview = {"event": "bot", "text": "You'd pay €66.55 by 17 December 2026 instead. Shall I?",
+               "data": {"buttons": [{"title": "Yes", "payload": "/affirm"}]},
+               "metadata": {"utter_action": "utter_arrangement_preview_extension"}}
+    events = [{"event": "user", "text": "14 more days"}, preview,
+              {"event": "slot", "name": "awaiting", "value": "confirm"},
+              {"event": "slot", "name": "offer", "value": offer},
+              {"event": "user", "text": "so until when do I have?"}]
+    slots = {"verified": True, "verified_account": "10000004", "language": "en",
+             "awaiting": "confirm", "offer": offer}
+    dispatcher = CollectingDispatcher()
+    run(ActionShowDueDate(), dispatcher, tracker(slots=slots, text="so until when do I have?",
+                                                 intent="ask_due_date", events=events))
+    assert dispatcher.messages[-1]["text"] == preview["text"]  # the offer again, its buttons too
+    assert dispatcher.messages[-1]["buttons"] == preview["data"]["buttons"]
+    answered = [*events, *({"event": "bot", "text": m.get("text"), "metadata": {
+        "utter_action": m.get("response")}} for m in dispatcher.messages),
+        {"event": "user", "text": "ok yes"}]
+    assert open_offer(tracker(slots=slots, text="ok yes", intent="affirm", events=answered)) == offer

@@ -700,3 +700,16 @@ def test_asked_what_will_be_done_the_bot_offers_a_colleague_not_the_menu(rasa_se
     reply = chat.say("so what are you going to do about it")  # read as a greeting
     assert "colleague" in reply and "I'm the billing assistant" not in reply, reply
     assert chat.say("yes") and chat.custom()[0]["handoff"]["reason"] == "complaint"
+
+
+def test_a_question_while_an_offer_waits_keeps_it_and_why_not_now_is_no_refusal(rasa_server):
+    chat = Conversation(rasa_server, metadata={"lang": "en"})
+    chat.say("I need more time to pay")
+    assert "Shall I set that up?" in verify(chat, "10000004", "5611GH")  # the extension
+    reply = chat.say("so until when do I have?")  # before: the due date alone, offer stale
+    assert reply.rstrip().endswith("Shall I set that up?"), reply
+    assert "won't" in chat.say("no")
+    assert "Shall I make the change?" in chat.say("switch me to premium")
+    reply = chat.say("why not straight away? I need the data now")  # before: "Okay, I won't"
+    assert "straight away" in reply and "shall I go ahead?" in reply, reply
+    assert "Goodbye" not in chat.say("what do I do now")
