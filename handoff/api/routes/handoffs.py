@@ -3,14 +3,14 @@ import asyncio
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from billing_core.security import mask_sensitive
 from handoff.api.deps import ContainerDep, SessionDep, StaffUserDep, agent_from_token
 from handoff.api.schemas import (AgentText, CloseIn, EarlierMessages, HandoffDetail, HandoffSummary,
                                  MessageOut, PresenceIn)
 from handoff.errors import Forbidden, HandoffError
-from handoff.models import Handoff, HandoffStatus, OutboundSms
+from handoff.models import Author, Handoff, HandoffStatus, Message, OutboundSms
 from handoff.services import queue, transcript
 from handoff.services.events import publish_after_commit
 from handoff.services.pubsub import QUEUE_TOPIC, conversation_topic
@@ -52,19 +52,51 @@ def may_see(session, user: Agent, conversation_id: str) -> bool:
         | ((Handoff.status == HandoffStatus.claimed) & (Handoff.agent == user.username)))) is not None
 
 
+def readable_until(session, user: Agent, handoff: Handoff) -> int | None:
+    """The last line of the handoff's conversation `user` may read (None: all of it).
+
+    Besides what `may_see` allows, the agent who handled a handoff reads it afterwards,
+    read-only, up to the line that closed it (not what the customer said to the bot later).
+    Anyone else is told why not."""
+    if may_see(session, user, handoff.conversation_id):
+        return None
+    if handoff.agent == user.username and handoff.closed_at is not None:
+        closing = session.scalar(select(func.min(Message.seq)).where(
+            Message.conversation_id == handoff.conversation_id,
+            Message.author == Author.system, Message.created_at >= handoff.closed_at))
+        if closing is None:  # no closing line found: what was written before the close
+            closing = session.scalar(select(func.max(Message.seq)).where(
+                Message.conversation_id == handoff.conversation_id,
+                Message.created_at <= handoff.closed_at)) or 0
+        return closing
+    if handoff.status is HandoffStatus.claimed:
+        raise Forbidden("another agent is handling this conversation")
+    if handoff.status is HandoffStatus.abandoned:
+        raise Forbidden("the customer left the queue before an agent took this conversation; "
+                        "only supervisors can read it")
+    raise Forbidden(f"this conversation was {handoff.status.value} by another agent; "
+                    "only they and supervisors can read it")
+
+
 @router.get("/handoffs/{handoff_id}", response_model=HandoffDetail)
 def get_handoff(handoff_id: int, session: SessionDep, user: StaffUserDep) -> dict:
+    """The packet and the newest 500 lines; the agent who handled a closed handoff reads it
+    up to its close."""
     handoff = queue.get(session, handoff_id)
-    if not may_see(session, user, handoff.conversation_id):
-        raise Forbidden("this conversation belongs to another agent")
+    until = readable_until(session, user, handoff)
     conversation = transcript.get_conversation(session, handoff.conversation_id)
-    sms = session.scalars(select(OutboundSms).where(OutboundSms.conversation_id == conversation.id)
-                          .order_by(OutboundSms.id)).all()
+    sms = select(OutboundSms).where(OutboundSms.conversation_id == conversation.id)
+    if until is not None:  # the texts sent before the line after the closing one
+        after = session.scalar(select(Message.created_at).where(
+            Message.conversation_id == conversation.id, Message.seq == until + 1))
+        if after is not None:
+            sms = sms.where(OutboundSms.created_at < after)
     return {**summary(handoff), "packet": handoff.packet, "channel": conversation.channel,
-            "messages": [transcript.message_view(m, masked=True)
-                         for m in transcript.latest_messages(session, conversation.id)],
+            "messages": [transcript.message_view(m, masked=True) for m in transcript.latest_messages(
+                session, conversation.id, before=None if until is None else until + 1)],
             "sms": [{"id": m.id, "status": m.status, "attempts": m.attempts,
-                     "last_error": m.last_error, "body": m.body} for m in sms]}
+                     "last_error": m.last_error, "body": m.body}
+                    for m in session.scalars(sms.order_by(OutboundSms.id))]}
 
 
 @router.get("/handoffs/{handoff_id}/messages", response_model=EarlierMessages)
@@ -74,8 +106,9 @@ def earlier_messages(handoff_id: int, session: SessionDep, user: StaffUserDep,
     """The `limit` lines just before line `before`, oldest first: the detail shows the newest
     500, the console pages back from there."""
     handoff = queue.get(session, handoff_id)
-    if not may_see(session, user, handoff.conversation_id):
-        raise Forbidden("this conversation belongs to another agent")
+    until = readable_until(session, user, handoff)
+    if until is not None:
+        before = min(before, until + 1)
     return {"conversation_id": handoff.conversation_id,
             "messages": [transcript.message_view(m, masked=True) for m in transcript.latest_messages(
                 session, handoff.conversation_id, before=before, limit=limit)]}
