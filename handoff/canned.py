@@ -1,8 +1,11 @@
 """Canned responses for agents, in English and Dutch.
 
 The console inserts one into the reply box (in the conversation's language, or the other
-with a click), filling `{customer}` (first name), `{agent}` (first name) and `{amount}`;
-the agent edits it before sending. Nothing here is sent automatically.
+with a click), filling `{customer}` (first name), `{agent}` (first name), `{amount}` and
+`{bill_changes}` (what raised the latest bill, from the handoff packet's bill changes:
+"your promotion ended and a late payment fee was added"; `[reasons]` when the packet has
+none, e.g. the customer is not verified); the agent edits it before sending. Nothing here is
+sent automatically, and no text states a customer's circumstances of its own.
 """
 
 CANNED = [
@@ -28,10 +31,10 @@ CANNED = [
         "key": "bill_higher",
         "title": {"en": "Why the bill is higher", "nl": "Waarom de rekening hoger is"},
         "text": {
-            "en": "I can see why your latest bill is higher: your welcome discount ended and a "
-                  "late payment fee was added. I'm sorry this came as a surprise.",
-            "nl": "Ik zie waarom uw laatste rekening hoger is: uw welkomstkorting is afgelopen en "
-                  "er zijn kosten voor te late betaling bijgekomen. Sorry dat dit u verraste.",
+            "en": "I can see why your latest bill is higher: {bill_changes}. I'm sorry this "
+                  "came as a surprise.",
+            "nl": "Ik zie waarom uw laatste rekening hoger is: {bill_changes}. Sorry dat dit u "
+                  "verraste.",
         },
     },
     {

@@ -843,6 +843,35 @@
     b.addEventListener("click", () => { state.cannedLang = b.dataset.cannedLang; showCannedLanguage(); });
   }
 
+  // What raised the latest bill, by the packet's bill changes (handoff/canned.py {bill_changes}),
+  // as main clauses after "…is higher:". VAT follows the other changes, so it is named alone only.
+  const BILL_CHANGE_WORDS = {
+    en: {promotion_ended: "your promotion ended", late_fee: "a late payment fee was added",
+         usage_change: "you used more data than your plan includes", proration: "a plan change was charged",
+         new_item: "a new item was added", price_change: "a price went up",
+         discount_change: "a discount became smaller", promotion_started: "a discount became smaller",
+         credit: "there is less credit on it", removed_item: "an item that lowered it is no longer on it",
+         tax_change: "the VAT went up"},
+    nl: {promotion_ended: "uw actiekorting is afgelopen", late_fee: "er zijn kosten voor te late betaling bijgekomen",
+         usage_change: "u heeft meer data gebruikt dan er in uw abonnement zit",
+         proration: "er is een abonnementswijziging verrekend", new_item: "er is een nieuw onderdeel bijgekomen",
+         price_change: "een prijs is gestegen", discount_change: "een korting is kleiner geworden",
+         promotion_started: "een korting is kleiner geworden", credit: "er staat minder tegoed op",
+         removed_item: "er staat een onderdeel niet meer op dat hem verlaagde", tax_change: "de btw is gestegen"},
+  };
+  const BILL_CHANGES_UNKNOWN = {en: "[reasons]", nl: "[redenen]"};
+
+  function billChanges(packet, lang) {
+    const words = BILL_CHANGE_WORDS[lang], bill = packet.bill || {};
+    const higher = bill.previous_total_minor != null && bill.latest_total_minor > bill.previous_total_minor;
+    const raised = (higher ? bill.changes || [] : []).filter((c) => c.impact_minor > 0 && words[c.reason]);
+    const named = raised.some((c) => c.reason !== "tax_change") ? raised.filter((c) => c.reason !== "tax_change") : raised;
+    const parts = [...new Set(named.map((c) => words[c.reason]))];
+    if (!parts.length) return BILL_CHANGES_UNKNOWN[lang];
+    const and = lang === "nl" ? " en " : " and ";
+    return parts.length === 1 ? parts[0] : parts.slice(0, -1).join(", ") + and + parts[parts.length - 1];
+  }
+
   function fillCanned(template) {
     const customer = state.open && state.open.packet && state.open.packet.customer;
     const first = customer && customer.name ? customer.name.split(" ")[0] : "";
@@ -853,7 +882,8 @@
     return template
       .replace(/,? ?\{customer\}/g, (m) => (first ? m.replace("{customer}", first) : ""))
       .replace(/\{agent\}/g, ((state.user && (state.user.full_name || state.user.username)) || "").split(" ")[0])
-      .replace(/\{amount\}/g, amount);
+      .replace(/\{amount\}/g, amount)
+      .replace(/\{bill_changes\}/g, () => billChanges((state.open && state.open.packet) || {}, state.cannedLang));
   }
 
   $("canned").addEventListener("change", () => {
