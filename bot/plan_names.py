@@ -51,7 +51,10 @@ _ADVICE = re.compile(
     r"\bshould i (be on|take|choose|pick|get|go for|have)\b|\bwhich (plan|one) should\b|"
     r"\bpast (het )?(best )?bij (mij|me|mijn)\b|\bpast het best\b|\braad\w* (je|u|jij) (me |mij )?aan\b|"
     r"\baanraden\b|\badvies\b|\bwelk\w* (abonnement|pakket)?\s?(moet|zou) ik\b|"
-    r"\b(voor mij|bij mij) het (best|voordeligst|goedkoopst)")
+    r"\b(voor mij|bij mij) het (best|voordeligst|goedkoopst)|"
+    # "am I paying too much?", "betaal ik niet te veel?", "a cheaper plan for me?"
+    r"\b(am i|are we) (paying|pay) too much\b|\bbetaal ik (niet )?(te veel|teveel)\b|"
+    r"\bcheaper (plan|one|deal|option)? ?for me\b|\bgoedkoper\w* (abonnement|pakket)? ?voor mij\b")
 
 
 def asks_plan_advice(text: str) -> bool:

@@ -15,13 +15,17 @@ from billing_core.arrangements.service import (
 from billing_core.errors import InvalidRequest
 from billing_core.invoices.service import get_balance
 from billing_core.money import parse_amount
-from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers,
+from bot.actions.common import (ACCOUNT_ACTIONS, PLAN_ADVICE, AccountAction, Context, answers,
                                 asked_message, new_idempotency_key)
 from bot.actions.concessions import offer_person
 from bot.payment_claims import pays_a_part, wants_to_pay_in_full
+from bot.plan_names import asks_plan_advice
 
 EXTENSION_WORDS = re.compile(r"extension|extend|more time|later|delay|postpone|week|extra|"
                              r"\d+\s*(?:days?|dagen)|uitstel|langer|wachten", re.IGNORECASE)
+# "ik wil geen uitstel", "no extension": not a choice of one
+REFUSED_EXTENSION = re.compile(r"\b(no|not|don't|dont|geen|niet)\b\W+(\w+\W+)?(extension|extend|"
+                               r"more time|delay|postpone|uitstel|langer)", re.IGNORECASE)
 INSTALMENT_COUNT = re.compile(r"\b([1-9])\b|\b(two|three|four|five|six|twee|drie|vier|vijf|zes)\b",
                               re.IGNORECASE)
 # "can the first payment be next month?", "kan ik pas na de 25e beginnen met betalen?"
@@ -40,8 +44,8 @@ def parse_arrangement_choice(option: str | None, text: str) -> tuple[Arrangement
         return ArrangementKind.extension, None
     if option and option.startswith("instalments_") and option[12:].isdigit():
         return ArrangementKind.instalments, int(option[12:])
-    if EXTENSION_WORDS.search(text or ""):  # "2 weeks" is an extension, not 2 instalments
-        return ArrangementKind.extension, None
+    if EXTENSION_WORDS.search(text or "") and not REFUSED_EXTENSION.search(text or ""):
+        return ArrangementKind.extension, None  # "2 weeks" is an extension, not 2 instalments
     count = INSTALMENT_COUNT.search(text or "")
     if count:
         number = int(count.group(1)) if count.group(1) else NUMBER_WORDS[count.group(2).lower()]
@@ -108,6 +112,8 @@ class ActionOfferArrangement(AccountAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
         asked_for = asked_message(tracker, self.intent)["text"]
+        if asks_plan_advice(asked_for):  # "betaal ik niet te veel?": the plan for their use
+            return ACCOUNT_ACTIONS[PLAN_ADVICE].handle(dispatcher, tracker, context, session)
         if wants_to_pay_in_full(asked_for) or pays_a_part(asked_for):
             # "can I pay the rest all at once?", "I want to pay this month's instalment": the
             # payment link (for the arrangement's next part), not a (second) arrangement

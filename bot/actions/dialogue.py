@@ -115,8 +115,9 @@ class ActionConfirm(Action):
             earlier = offered_earlier(tracker)
             if earlier:  # a "yes" after other topics: show the offer again, act on the next yes
                 return offer_again(dispatcher, earlier.offer, earlier.message)
-            if ask_open_choice_again(dispatcher, tracker):  # "yes" to "which plan?"
-                return []
+            asked = ask_open_choice_again(dispatcher, tracker)  # "yes" to "which plan?"
+            if asked is not None:
+                return asked
             dispatcher.utter_message(response="utter_what_can_i_do")
             return CLEARED
         if offer["type"] == "handoff":
@@ -155,15 +156,22 @@ CHOICE_UNCLEAR = {"plan_choice": "utter_plan_choice_unclear",
                   "arrangement_choice": "utter_arrangement_choice_unclear"}
 
 
-def ask_open_choice_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+def ask_open_choice_again(dispatcher: CollectingDispatcher,
+                          tracker: Tracker) -> list[EventType] | None:
     """A question the bot asked (which plan, which arrangement) answered with something that
-    is no choice: ask it again instead of dropping it."""
+    is no choice: ask it again instead of dropping it; asked twice already, a colleague is
+    offered instead of the same line a third time (before: "Kies 14 dagen uitstel..." to
+    every message until the customer asked for a person)."""
     response = CHOICE_UNCLEAR.get(tracker.get_slot("awaiting"))
+    if response is None:
+        return None
+    if last_bot_response(tracker) == response:
+        dispatcher.utter_message(response="utter_choice_or_person")
+        return offer_person(dispatcher, "choice_unclear")
     if response == "utter_plan_choice_unclear":  # "gold": none of ours, then the question
         say_unknown_plan(dispatcher, latest_text(tracker))
-    if response:
-        dispatcher.utter_message(response=response)
-    return response is not None
+    dispatcher.utter_message(response=response)
+    return []
 
 
 def confirm_language_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -266,8 +274,7 @@ class ActionOutOfScope(Action):
             return answered
         if tracker.get_slot("awaiting") == "plan_choice" and \
                 unknown_plan_name(latest_text(tracker)):  # "platinum" for "which plan?"
-            ask_open_choice_again(dispatcher, tracker)
-            return []
+            return ask_open_choice_again(dispatcher, tracker) or []
         offer = open_offer(tracker)
         if offer and offer["type"] == "handoff" and is_payment_message(latest_text(tracker)):
             # "I paid by bank transfer on the 20th" while a colleague is offered to trace it
@@ -427,14 +434,12 @@ class ActionHandleInform(Action):
         if awaiting == "plan_choice":
             plan = tracker.get_slot("target_plan")
             if not plan:
-                ask_open_choice_again(dispatcher, tracker)
-                return []
+                return ask_open_choice_again(dispatcher, tracker) or []
             return await run_in_session(
                 dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, plan), tracker, context)
         previewed = await preview_arrangement_named(dispatcher, tracker, context)
         if previewed is None:
-            dispatcher.utter_message(response="utter_arrangement_choice_unclear")
-            return []
+            return ask_open_choice_again(dispatcher, tracker) or []
         return previewed
 
 
@@ -537,8 +542,9 @@ class ActionClarify(Action):
             if previewed is not None:
                 return previewed
         second_in_a_row = consecutive_fallbacks(tracker) >= 2
-        if not second_in_a_row and ask_open_choice_again(dispatcher, tracker):
-            return []
+        asked = None if second_in_a_row else ask_open_choice_again(dispatcher, tracker)
+        if asked is not None:
+            return asked
         if is_payment_message(latest_text(tracker)):  # "ik heb al betaald": check it (verified)
             return await ACCOUNT_ACTIONS[PAYMENT_CLAIM].run(dispatcher, tracker, domain)
         ranking = tracker.latest_message.get("intent_ranking") or []

@@ -1818,3 +1818,35 @@ def test_a_question_while_an_offer_waits_is_answered_and_the_offer_asked_again()
         "utter_action": m.get("response")}} for m in dispatcher.messages),
         {"event": "user", "text": "ok yes"}]
     assert open_offer(tracker(slots=slots, text="ok yes", intent="affirm", events=answered)) == offer
+
+
+def test_an_arrangement_choice_not_made_twice_offers_a_person_not_the_same_line_again():
+    """Before: "Kies 14 dagen uitstel, of ..." to every message until the customer typed
+    "medewerker"."""
+    waiting = {"verified": True, "verified_account": "10000004", "language": "nl",
+               "awaiting": "arrangement_choice"}
+    dispatcher = CollectingDispatcher()
+    assert run(ActionConfirm(), dispatcher, tracker(slots=waiting, text="ok doe maar",
+                                                    intent="affirm")) == []
+    assert responses(dispatcher) == ["utter_arrangement_choice_unclear"]
+    asked = [{"event": "bot", "text": "Kies 14 dagen uitstel",
+              "metadata": {"utter_action": "utter_arrangement_choice_unclear"}},
+             {"event": "user", "text": "ja"}]
+    dispatcher = CollectingDispatcher()
+    events = run(ActionConfirm(), dispatcher, tracker(slots=waiting, text="ja", intent="affirm",
+                                                      events=asked))
+    assert responses(dispatcher) == ["utter_choice_or_person", "utter_offer_person"]
+    assert with_slots({}, events)["offer"] == {"type": "handoff", "reason": "choice_unclear"}
+
+
+@pytest.mark.parametrize("text", ["betaal ik niet te veel? ik gebruik maar een paar GB per maand",
+                                  "am I paying too much for my plan?"])
+def test_paying_too_much_read_as_an_arrangement_gets_the_plan_for_their_use(text):
+    """Before: the arrangement options to a customer who owed nothing overdue."""
+    slots = {"verified": True, "verified_account": "10000002", "language": "nl"}
+    dispatcher = CollectingDispatcher()
+    run(ActionOfferArrangement(), dispatcher, tracker(slots=slots, text=text,
+                                                      intent="payment_arrangement"))
+    assert "utter_arrangement_options" not in responses(dispatcher)
+    assert any(r and r.startswith("utter_plan") for r in responses(dispatcher)), \
+        responses(dispatcher)

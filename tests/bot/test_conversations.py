@@ -596,7 +596,7 @@ def test_a_person_declined_after_a_complaint_stays_one_message_away(rasa_server,
 
 def test_plan_advice_before_verification_leads_through_verification(rasa_server):
     chat = Conversation(rasa_server)
-    reply = chat.say("is there a cheaper plan for me?")
+    reply = chat.say("what plans do you have?")
     assert "Basic" in reply and "once I've checked it's you" in reply, reply
     button = next(b for r in chat.replies for b in r.get("buttons", []))
     assert button["payload"] == "/ask_plans"
@@ -713,3 +713,12 @@ def test_a_question_while_an_offer_waits_keeps_it_and_why_not_now_is_no_refusal(
     reply = chat.say("why not straight away? I need the data now")  # before: "Okay, I won't"
     assert "straight away" in reply and "shall I go ahead?" in reply, reply
     assert "Goodbye" not in chat.say("what do I do now")
+
+
+
+def test_a_cheaper_plan_for_me_is_advised_after_verification(rasa_server):
+    """Before: the price list, then "What can I help you with?" after verifying."""
+    chat = Conversation(rasa_server)
+    assert "account number" in chat.say("is there a cheaper plan for me? I hardly use data")
+    reply = verify(chat, "10000004", "5611GH")
+    assert "Your current plan, Plus, is the best value for how you use it." in reply, reply
