@@ -24,6 +24,7 @@ from billing_core.errors import (
     PermissionDenied,
 )
 from billing_core.idempotency import fingerprint, stored_result
+from billing_core.calendar import add_months, cycle_start
 from billing_core.invoices.billing import subscription_on
 from billing_core.invoices.models import Invoice, LineKind
 from billing_core.invoices.service import explain_latest_bill
@@ -228,3 +229,40 @@ def monthly_discount_on_bill(session: Session, *, account_number: str, amount_mi
                                today=today).plan.monthly_price_minor
     part = amount_minor // (months or 1)
     return with_vat(fee) - with_vat(fee - part)
+
+
+@dataclass(frozen=True)
+class DiscountInPlace:
+    """A granted retention discount with bills still to come."""
+
+    percent: int | None
+    monthly_incl_vat_minor: int
+    bills_left: int
+    last_bill_on: date  # the start of the last billing period it applies to
+    currency: str
+
+
+def discount_in_place(session: Session, *, account_number: str,
+                      today: date) -> DiscountInPlace | None:
+    """The retention discount the next bills carry (the invoices take it off the `months`
+    periods after the one it was granted in: `invoices.billing._add_retention_discounts`)."""
+    account = get_account(session, account_number=account_number)
+    granted = session.scalars(
+        select(Adjustment).join(ConcessionPolicy)
+        .where(Adjustment.account_id == account.id, Adjustment.status == AdjustmentStatus.granted,
+               ConcessionPolicy.kind == ConcessionKind.retention_discount)
+        .order_by(Adjustment.created_at.desc())).all()
+    next_bill = add_months(cycle_start(today, account.billing_day), 1)
+    for adjustment in granted:
+        months = adjustment.months or 1
+        first = add_months(cycle_start(adjustment.created_at.date(), account.billing_day), 1)
+        periods = [add_months(first, i) for i in range(months)]
+        left = [start for start in periods if start >= next_bill]
+        if left:
+            return DiscountInPlace(
+                percent=adjustment.policy.discount_percent,
+                monthly_incl_vat_minor=monthly_discount_on_bill(
+                    session, account_number=account_number, amount_minor=adjustment.amount_minor,
+                    months=months, today=today),
+                bills_left=len(left), last_bill_on=left[-1], currency=adjustment.currency)
+    return None

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from billing_core.actor import Actor
 from billing_core.concessions.models import ConcessionKind
-from billing_core.concessions.service import assess_concession, get_policy, monthly_discount_on_bill
+from billing_core.concessions.service import (assess_concession, discount_in_place, get_policy,
+                                              monthly_discount_on_bill)
 from billing_core.customers.service import get_account
 from billing_core.enums import Role
 from billing_core.errors import NotFound
@@ -161,6 +162,14 @@ def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Sessi
 class ActionOfferConcession(ConcessionAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        in_place = discount_in_place(session, account_number=context.account_number,
+                                     today=context.today)
+        if in_place:  # "tot wanneer loopt die korting?": the discount they have, not a "no"
+            dispatcher.utter_message(
+                response="utter_discount_in_place", percent=in_place.percent,
+                monthly=context.money(in_place.monthly_incl_vat_minor, in_place.currency),
+                bills=in_place.bills_left, date=context.date(in_place.last_bill_on))
+            return []
         # "€100 credit or I leave" is a threat too: the retention policy and the agent's flag
         threat = threatens_to_leave(asked_text(tracker, self.intent))
         events = offer_best_concession(

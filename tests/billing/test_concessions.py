@@ -163,3 +163,20 @@ def test_the_monthly_discount_said_is_what_the_next_bill_takes_off(demo):
     grant(demo)
     with_discount = issue_invoice(demo, account=eva, period_start=start)
     assert without.total_minor - with_discount.total_minor == said
+
+
+def test_the_discount_in_place_counts_the_bills_it_still_takes_off(demo):
+    from billing_core.calendar import add_months, cycle_start
+    from billing_core.concessions.service import discount_in_place
+    from billing_core.customers.service import get_account
+
+    today = date.today()
+    assert discount_in_place(demo, account_number=EVA, today=today) is None
+    grant(demo)
+    day = get_account(demo, account_number=EVA).billing_day
+    first = add_months(cycle_start(today, day), 1)
+    now = discount_in_place(demo, account_number=EVA, today=today)
+    assert (now.percent, now.bills_left, now.last_bill_on) == (10, 6, add_months(first, 5))
+    later = discount_in_place(demo, account_number=EVA, today=add_months(first, 2))
+    assert later.bills_left == 3  # the bills of first, +1 and +2 are issued by then
+    assert discount_in_place(demo, account_number=EVA, today=add_months(first, 5)) is None

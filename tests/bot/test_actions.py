@@ -1850,3 +1850,22 @@ def test_paying_too_much_read_as_an_arrangement_gets_the_plan_for_their_use(text
     assert "utter_arrangement_options" not in responses(dispatcher)
     assert any(r and r.startswith("utter_plan") for r in responses(dispatcher)), \
         responses(dispatcher)
+
+
+def test_asked_about_the_discount_they_have_the_bot_says_it_not_no_discount(own_database):
+    """Before: "I can't offer a discount or credit myself this time" (and, after a threat,
+    how cancelling works) to "tot wanneer loopt die korting?" right after granting it."""
+    from billing_core.concessions.models import ConcessionKind
+    from billing_core.concessions.service import grant_concession
+    with session_scope(session_factory()) as session:
+        grant_concession(session, account_number="10000004", kind=ConcessionKind.retention_discount,
+                         amount_minor=3300, actor=Actor.bot(), reason_code="cancel_threat",
+                         idempotency_key="t:eva-discount", churn_risk=True)
+    slots = {"verified": True, "verified_account": "10000004", "language": "nl",
+             "churn_risk": True}
+    dispatcher = CollectingDispatcher()
+    run(ActionOfferConcession(), dispatcher, tracker(
+        slots=slots, text="tot wanneer loopt die korting?", intent="request_discount"))
+    assert responses(dispatcher) == ["utter_discount_in_place"]
+    said = dispatcher.messages[0]
+    assert (said["percent"], said["monthly"], said["bills"]) == (10, "€ 6,65", 6)
