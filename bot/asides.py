@@ -226,3 +226,20 @@ def asks_a_question(text: str) -> bool:
     if not cleaned or _REFUSING.search(cleaned):
         return False
     return "?" in text or bool(_QUESTION_START.match(cleaned))
+
+
+_BARGAIN = re.compile(
+    r"\b(can|could|would) (you|u) (do|make it|give me|go to) (\d+|more|better|a bit more)\b|"
+    r"\b(how|what) about (\d+|more|a year|twelve|12)\b|\bmake it (\d+|more|a year)\b|"
+    r"\b(is that|is this) (the best|all) (you can do|you can offer|you have)?\b|"
+    r"\bbest you can do\b|\b\d+ ?(%|percent|procent)\b|\b\d+ (months|maanden) instead\b|"
+    r"\bthat's not much\b|\bthat is not much\b|\bnot enough\b|"
+    r"\b(kan|kunt|kun) (je|u|jij|het) (er )?(niet )?(wat )?(meer|beter|\d+)\b|\bmeer korting\b|"
+    r"\bis dat (alles|het beste|het enige)\b|\bdat is (niet veel|weinig|te weinig)\b|"
+    r"\bwat dacht je van \d+|\b(hoger|beter) bod\b")
+
+
+def bargains(text: str) -> bool:
+    """"Can you do 20%?", "what about 12 months?", "is that the best you can do?", "kan het
+    niet meer?": asking for more than an offer (read as anything)."""
+    return bool(_BARGAIN.search(plain_words(text)))

@@ -17,7 +17,7 @@ from billing_core.errors import BillingError
 from billing_core.money import format_money
 from bot.actions.db import session_factory
 from bot.also_asked import also_asked
-from bot.asides import asks_to_repeat, asks_why_verification, is_pause, sounds_upset
+from bot.asides import asks_to_repeat, asks_why_verification, bargains, is_pause, sounds_upset
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def last_bot_response(tracker: Tracker) -> str | None:
 # The bot's replies that keep an offer's question open: it asked again, or answered a
 # request for a moment. Any other answer moves the conversation on (see `open_offer`).
 KEEPS_OFFER_OPEN = {"utter_confirm_again", "utter_take_your_time", "utter_why_we_verify",
-                    "utter_offer_again", "utter_offer_person"}
+                    "utter_offer_again", "utter_offer_person", "utter_offer_is_the_most"}
 
 
 class StoredOffer(NamedTuple):
@@ -176,6 +176,11 @@ def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         return True
     if tracker.active_loop_name == "verify_form" and asks_why_verification(text):
         dispatcher.utter_message(response="utter_why_we_verify")
+        return True
+    offer = open_offer(tracker)
+    if offer and offer["type"] == "concession" and bargains(text):
+        # "can you do 20%?": the most the bot may give, the offer still open, and a colleague
+        dispatcher.utter_message(response="utter_offer_is_the_most")
         return True
     return False
 

@@ -1869,3 +1869,20 @@ def test_asked_about_the_discount_they_have_the_bot_says_it_not_no_discount(own_
     assert responses(dispatcher) == ["utter_discount_in_place"]
     said = dispatcher.messages[0]
     assert (said["percent"], said["monthly"], said["bills"]) == (10, "€ 6,65", 6)
+
+
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionShowBalance(), "ask_balance", "that's not much. can you do 20%?"),  # was: the balance
+    (ActionHandleInform(), "inform", "what about 12 months instead of 6?"),  # was: "Okay!"
+    (ActionClarify(), "nlu_fallback", "is that the best you can do?"),  # was: clarify buttons
+    (ActionClarify(), "nlu_fallback", "kan het niet wat meer?"),
+])
+def test_bargaining_over_a_retention_offer_gets_the_most_the_bot_can_do(action, intent, text):
+    offer = {"type": "concession", "kind": "retention_discount", "amount_minor": 3300,
+             "months": 6, "reason": "cancel_threat", "churn_risk": True, "key": "k"}
+    slots = {"verified": True, "verified_account": "10000004", "language": "en",
+             "awaiting": "confirm", "offer": offer}
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
+    assert responses(dispatcher) == ["utter_offer_is_the_most"]
+    assert with_slots(slots, events)["offer"] == offer  # still open for a yes
