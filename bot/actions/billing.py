@@ -81,7 +81,10 @@ def say_balance(dispatcher: CollectingDispatcher, context: Context, balance: Bal
                 *, open_response: str) -> None:
     """Paid, overdue, or open (then `open_response` with the amount and its due date)."""
     amount = context.money(balance.balance_minor, balance.currency)
-    if balance.status == "paid" or balance.next_due_date is None:
+    if balance.balance_minor < 0:  # "-€5.00" read as a debt: a credit, said as one
+        dispatcher.utter_message(response="utter_balance_credit",
+                                 credit=context.money(-balance.balance_minor, balance.currency))
+    elif balance.status == "paid" or balance.next_due_date is None:
         dispatcher.utter_message(response="utter_balance_paid", balance=amount)
     elif balance.status == "overdue":
         dispatcher.utter_message(response="utter_balance_overdue", balance=amount,
@@ -230,18 +233,33 @@ class ActionShowDueDate(BillQuestion):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
-        balance = get_balance(session, account_number=context.account_number, today=context.today)
-        instalment = next_instalment(session, balance, context)
-        if instalment:
-            dispatcher.utter_message(response="utter_arrangement_in_place", **instalment)
-        elif balance.status == "overdue" and balance.overdue_since:
-            say_overdue_dates(dispatcher, context, balance)
-        else:
-            say_balance(dispatcher, context, balance, open_response="utter_due_date")
-        if asks_about_paying_late(asked_text(tracker, self.intent)):
-            dispatcher.utter_message(response="utter_late_fee_terms",
-                                     fee=context.money(LATE_FEE_MINOR, balance.currency))
+        say_due_date(dispatcher, context, session,
+                     late_fee=asks_about_paying_late(asked_text(tracker, self.intent)))
         return []
+
+
+def say_due_date(dispatcher: CollectingDispatcher, context: Context, session: Session, *,
+                 late_fee: bool) -> None:
+    """When to pay (the arrangement's next part, the overdue and the coming amounts); with
+    `late_fee`, what paying late costs them: nothing while an arrangement is kept to, the fee
+    for an amount already late (not "if you pay late"), else the terms."""
+    balance = get_balance(session, account_number=context.account_number, today=context.today)
+    instalment = next_instalment(session, balance, context)
+    if instalment:
+        dispatcher.utter_message(response="utter_arrangement_in_place", **instalment)
+    elif balance.status == "overdue" and balance.overdue_since:
+        say_overdue_dates(dispatcher, context, balance)
+    else:
+        say_balance(dispatcher, context, balance, open_response="utter_due_date")
+    if not late_fee:
+        return
+    fee = context.money(LATE_FEE_MINOR, balance.currency)
+    if instalment:
+        dispatcher.utter_message(response="utter_late_fee_arrangement")
+    elif balance.status == "overdue":
+        dispatcher.utter_message(response="utter_late_fee_overdue", fee=fee)
+    else:
+        dispatcher.utter_message(response="utter_late_fee_terms", fee=fee)
 
 
 # A bill's lines in plain words, by kind (the lines' own descriptions are English).

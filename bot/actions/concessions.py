@@ -28,7 +28,9 @@ from billing_core.retention.service import (record_offer, record_response,
 from bot.actions.common import (AccountAction, Context, answers, asked_text, end_form,
                                 latest_text, new_idempotency_key, open_offer, run_in_session)
 from bot.actions.handoff import hand_off
+from bot.also_asked import also_asked
 from bot.cancel_reasons import threatens_to_leave, unfixable_reason
+from bot.payment_claims import asks_about_paying_late, disputes_late_fee
 
 OFFER_ORDER = (ConcessionKind.late_fee_waiver, ConcessionKind.goodwill_credit,
                ConcessionKind.retention_discount)
@@ -162,6 +164,13 @@ def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Sessi
 class ActionOfferConcession(ConcessionAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:
+        asked = asked_text(tracker, self.intent)
+        if asks_about_paying_late(asked) and not disputes_late_fee(asked):
+            # "komen er aanmaningskosten bij?": what paying late costs, no discount refused
+            from bot.actions.billing import say_due_date  # billing imports this module
+            if "ask_due_date" not in also_asked(asked, self.intent):  # else said with it
+                say_due_date(dispatcher, context, session, late_fee=True)
+            return []
         in_place = discount_in_place(session, account_number=context.account_number,
                                      today=context.today)
         if in_place:  # "tot wanneer loopt die korting?": the discount they have, not a "no"

@@ -1886,3 +1886,47 @@ def test_bargaining_over_a_retention_offer_gets_the_most_the_bot_can_do(action, 
     events = run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
     assert responses(dispatcher) == ["utter_offer_is_the_most"]
     assert with_slots(slots, events)["offer"] == offer  # still open for a yes
+
+
+@pytest.mark.parametrize("language, credit", [("en", "€5.00"), ("nl", "€ 5,00")])
+def test_a_credit_is_said_as_a_credit_not_a_negative_balance(own_database, language, credit):
+    """Before: "your balance is -€5.00", which customers read as a debt."""
+    with session_scope(session_factory()) as session:
+        record_payment(session, account_number="10000002", amount_minor=6655 + 500,
+                       method="bank_transfer", idempotency_key="overpaid", actor=Actor.system())
+    dispatcher = CollectingDispatcher()
+    slots = {"verified": True, "verified_account": "10000002", "language": language}
+    run(ActionShowBalance(), dispatcher, tracker(slots=slots, intent="ask_balance",
+                                                 text="what's my balance?"))
+    assert responses(dispatcher) == ["utter_balance_credit"]
+    assert dispatcher.messages[0]["credit"] == credit
+
+
+@pytest.mark.parametrize("text", ["komen er aanmaningskosten bij?",
+                                  "will I get a late fee if I pay after the due date?"])
+def test_a_late_fee_question_read_as_a_discount_request_gets_the_fee_terms(text):
+    """Before: "I'm not able to offer a discount or credit myself this time"."""
+    slots = {"verified": True, "verified_account": "10000004", "language": "nl"}
+    dispatcher = CollectingDispatcher()
+    run(ActionOfferConcession(), dispatcher, tracker(slots=slots, text=text,
+                                                     intent="request_discount"))
+    assert responses(dispatcher) == ["utter_due_date", "utter_late_fee_terms"]
+
+
+def test_late_fee_answers_fit_an_arrangement_and_an_overdue_bill(own_database):
+    """Before: "paid after the due date, a fee is added" to a customer whose bill was already
+    15 days late, and the same to one keeping to an arrangement."""
+    def asked(account):
+        dispatcher = CollectingDispatcher()
+        slots = {"verified": True, "verified_account": account, "language": "en"}
+        run(ActionShowDueDate(), dispatcher, tracker(slots=slots, intent="ask_due_date",
+                                                     text="will I get a late fee?"))
+        return responses(dispatcher)
+
+    assert asked("10000003")[-1] == "utter_late_fee_overdue"  # Tom, overdue
+    from billing_core.arrangements.models import ArrangementKind
+    from billing_core.arrangements.service import create_arrangement
+    with session_scope(session_factory()) as session:
+        create_arrangement(session, account_number="10000003", kind=ArrangementKind.instalments,
+                           instalments=3, idempotency_key="t:late", actor=Actor.bot())
+    assert asked("10000003") == ["utter_arrangement_in_place", "utter_late_fee_arrangement"]
