@@ -235,3 +235,11 @@ class CannedResponse(BaseModel):
 
 def is_conversation_id(value: str) -> bool:
     return re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value) is not None
+
+
+class IdentityCheckOut(BaseModel):
+    """An agent's identity check: whether it worked and, only then, who the customer is."""
+
+    verified: bool
+    account_number: str | None = None
+    customer_name: str | None = None

@@ -518,9 +518,16 @@
     const customer = packet.customer || {};
     const parts = [];
     parts.push(h("p", {class: "packet-status"},
-      packet.verified ? h("span", {class: "pill ok"}, "✓ Verified")
+      packet.verified ? h("span", {class: "pill ok"}, packet.verified_by ? `✓ Verified by ${packet.verified_by}` : "✓ Verified")
                       : h("span", {class: "pill warn"}, "Not verified"),
       " ", ...flagPills(packet.flags)));
+    if (!packet.verified && mine()) {
+      // the factors the customer typed are masked here: the service checks them (one attempt each time)
+      const check = h("button", {type: "button", class: "btn secondary small", id: "check-identity"},
+        "Check identity from the customer's messages");
+      check.addEventListener("click", () => checkIdentity(check));
+      parts.push(h("p", {}, check));
+    }
     const facts = h("dl", {class: "facts"},
       ...row("Customer", customer.name ? `${customer.name}` : "unknown (not verified)"),
       ...(customer.account_number ? row("Account", customer.account_number) : []),
@@ -580,6 +587,24 @@
     $("packet").replaceChildren(...parts);
   }
 
+  async function checkIdentity(button) {
+    const open = state.open;
+    button.disabled = true;
+    let result;
+    try {
+      result = await api(`/api/handoffs/${open.id}/verify`, {method: "POST"});
+    } catch (error) { button.disabled = false; fail(error); return; }
+    if (!result.verified) {
+      button.disabled = false;
+      toast("Not verified: the details do not match, or checking is locked for a while. " +
+            "Ask the customer to check them.", "warn");
+      return;
+    }
+    toast(`Verified: ${result.customer_name} (account ${result.account_number}).`, "ok");
+    if (state.open === open) await openConversation(open.id);
+    refreshLists();
+  }
+
   function describeOffer(offer, currency) {
     const bits = [humanize(offer.type || "offer")];
     for (const [key, value] of Object.entries(offer)) {
@@ -600,7 +625,8 @@
     const number = accountNumber();
     if (!number) {
       $("account").replaceChildren(h("p", {class: "muted small"},
-        "The customer is not verified, so account data stays hidden. Ask the customer to verify with the bot first."));
+        "The customer is not verified, so account data stays hidden. Ask for their account number and " +
+        "date of birth or postcode, then check them from the packet (or let the bot verify them)."));
       return;
     }
     if (!mine()) {

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from billing_core.security import mask_sensitive
 from handoff.api.deps import ContainerDep, SessionDep, StaffUserDep, agent_from_token
 from handoff.api.schemas import (AgentText, CloseIn, EarlierMessages, HandoffDetail, HandoffSummary,
-                                 MessageOut, PresenceIn)
+                                 IdentityCheckOut, MessageOut, PresenceIn)
 from handoff.errors import Forbidden, HandoffError
 from handoff.models import Author, Handoff, HandoffStatus, Message, OutboundSms
-from handoff.services import queue, transcript
+from handoff.services import identity, queue, transcript
 from handoff.services.events import publish_after_commit
 from handoff.services.pubsub import QUEUE_TOPIC, conversation_topic
 from handoff.services.queue import Agent
@@ -124,6 +124,15 @@ async def reply(handoff_id: int, body: AgentText, user: StaffUserDep, container:
     message = await run_in_threadpool(container.router.agent_message, handoff_id=handoff_id,
                                       agent=user, text=body.text)
     return transcript.message_view(message)
+
+
+@router.post("/handoffs/{handoff_id}/verify", response_model=IdentityCheckOut)
+async def verify(handoff_id: int, user: StaffUserDep, container: ContainerDep) -> dict:
+    """Check who the customer of your claimed handoff is from their own messages since it was
+    queued (an account number, or by SMS the sender's phone, and a date of birth or
+    postcode): one verification attempt, counted and locked as the bot's are, audited as you.
+    Verified, the packet records the customer. 409 when there is nothing (new) to check."""
+    return await run_in_threadpool(identity.check, container, handoff_id=handoff_id, agent=user)
 
 
 @router.post("/handoffs/{handoff_id}/release", response_model=HandoffSummary)
