@@ -30,3 +30,17 @@ def asks_to_change_details(text: str) -> bool:
     """True for "I need to change my address", "mijn e-mailadres is veranderd", "put the
     account in my partner's name"; not for "change my plan" or "what's my account number"."""
     return bool(_REQUEST.search(plain_words(text)))
+
+
+# "Can I change the date my bill is due?", "kan de afschrijving later in de maand?"
+_DUE_DAY = (r"(due date|due day|billing date|billing day|payment date|date (my|the) (bill|invoice|"
+            r"payment) is due|day (my|the) (bill|invoice) (is due|comes)|vervaldatum|betaaldatum|"
+            r"afschrijfdatum|datum van (de )?afschrijving|afschrijving|incassodatum|factuurdatum)")
+_MOVING = (r"(change|move|shift|different|later|other|another|moved|verzetten|verschuiven|"
+           r"veranderen|wijzigen|aanpassen|andere|later|verplaatsen)")
+_DUE_DAY_MOVE = re.compile(rf"\b{_MOVING}\b.*\b{_DUE_DAY}\b|\b{_DUE_DAY}\b.*\b{_MOVING}\b")
+
+
+def asks_to_move_due_date(text: str) -> bool:
+    """Moving the day bills are due or collected: a colleague's job, not the bot's."""
+    return bool(_DUE_DAY_MOVE.search(plain_words(text)))

@@ -243,3 +243,14 @@ def bargains(text: str) -> bool:
     """"Can you do 20%?", "what about 12 months?", "is that the best you can do?", "kan het
     niet meer?": asking for more than an offer (read as anything)."""
     return bool(_BARGAIN.search(plain_words(text)))
+
+
+_WITHDRAWN = re.compile(
+    r"(oh |ok |okay |ah )?(never ?mind|forget it|forget about it|doesn t matter|doesn't matter|"
+    r"not important|no worries|laat maar|laat ook maar|hoeft niet|hoeft niet meer|"
+    r"maakt niet uit|vergeet het|vergeet het maar|niet belangrijk)( then| dan| hoor| thanks| bedankt)?")
+
+
+def withdraws(text: str) -> bool:
+    """"Never mind", "laat maar": the customer drops what they asked, nothing is missing."""
+    return bool(_WITHDRAWN.fullmatch(plain_words(text)))

@@ -16,8 +16,7 @@ from billing_core.errors import InvalidRequest
 from billing_core.invoices.service import get_balance
 from billing_core.money import parse_amount
 from bot.actions.common import (ACCOUNT_ACTIONS, PLAN_ADVICE, AccountAction, Context, answers,
-                                asked_message, new_idempotency_key)
-from bot.actions.concessions import offer_person
+                                asked_message, new_idempotency_key, offer_person)
 from bot.payment_claims import pays_a_part, wants_to_pay_in_full
 from bot.plan_names import asks_plan_advice
 

@@ -22,8 +22,8 @@ from billing_core.invoices.service import (
     explain_latest_bill, get_balance, latest_payment,
 )
 from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers, asked_text,
-                                latest_text)
-from bot.actions.concessions import offer_best_concession, offer_person
+                                latest_text, offer_person)
+from bot.actions.concessions import offer_best_concession
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
                                 disputes_late_fee, is_payment_message, paid_instantly,
                                 wants_to_pay_in_full, wants_to_pay_in_parts)

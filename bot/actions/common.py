@@ -16,6 +16,7 @@ from billing_core.db import session_scope
 from billing_core.errors import BillingError
 from billing_core.money import format_money
 from bot.actions.db import session_factory
+from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
 from bot.asides import asks_to_repeat, asks_why_verification, bargains, is_pause, sounds_upset
 
@@ -262,6 +263,9 @@ class AccountAction(Action, ABC):
             return [SlotSet("pending_request", [self.intent]), FollowupAction("verify_form")]
         if answer_aside(dispatcher, tracker) or refuse_other_account(dispatcher, tracker, context):
             return []  # "can you repeat that please" read as a discount request, ...
+        moving = answer_due_date_move(dispatcher, tracker)
+        if moving is not None:
+            return moving
         asked_now = tracker.latest_message.get("intent", {}).get("name") == self.intent
         besides = also_asked(latest_text(tracker), self.intent) if asked_now else []
         if asked_now and self.intent not in APOLOGISED and sounds_upset(latest_text(tracker)):
@@ -273,6 +277,22 @@ class AccountAction(Action, ABC):
             # again, still open for a yes (before, it went stale and the yes was asked again)
             ask_offer_again(dispatcher, tracker)
         return events
+
+
+def offer_person(dispatcher: CollectingDispatcher, reason: str,
+                 response: str = "utter_offer_person") -> list[EventType]:
+    dispatcher.utter_message(response=response)
+    return [SlotSet("awaiting", "confirm"), SlotSet("offer", {"type": "handoff", "reason": reason})]
+
+
+def answer_due_date_move(dispatcher: CollectingDispatcher,
+                         tracker: Tracker) -> list[EventType] | None:
+    """"Can I change the date my bill is due? payday is the 25th": the bot cannot move a
+    billing day, a colleague can (before: "Noted: I'll come to that", then the balance)."""
+    if not asks_to_move_due_date(latest_text(tracker)):
+        return None
+    dispatcher.utter_message(response="utter_due_date_by_person")
+    return offer_person(dispatcher, "change_due_date")
 
 
 def ask_offer_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -26,7 +26,8 @@ from billing_core.retention.models import OfferResponse
 from billing_core.retention.service import (record_offer, record_response,
                                           retention_in_conversation)
 from bot.actions.common import (AccountAction, Context, answers, asked_text, end_form,
-                                latest_text, new_idempotency_key, open_offer, run_in_session)
+                                latest_text, new_idempotency_key, offer_person, open_offer,
+                                run_in_session)
 from bot.actions.handoff import hand_off
 from bot.also_asked import also_asked
 from bot.cancel_reasons import threatens_to_leave, unfixable_reason
@@ -50,12 +51,6 @@ REASON_PHRASES = {
            "discount_change": "een korting veranderde", "removed_item": "er iets veranderde",
            "late_fee_removed": "er kosten veranderden"},
 }
-
-
-def offer_person(dispatcher: CollectingDispatcher, reason: str,
-                 response: str = "utter_offer_person") -> list[EventType]:
-    dispatcher.utter_message(response=response)
-    return [SlotSet("awaiting", "confirm"), SlotSet("offer", {"type": "handoff", "reason": reason})]
 
 
 def session_start(tracker: Tracker) -> datetime | None:

@@ -19,9 +19,10 @@ from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_f
                                       parse_arrangement_choice)
 from bot.actions.billing import PAYMENT_CLAIM, offer_direct_debit, say_payment_method
 from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_aside,
+                                answer_due_date_move,
                                 ask_offer_again, last_bot_response, latest_text, offered_earlier,
-                                open_offer, refuse_other_account, run_in_session)
-from bot.actions.concessions import answer_reason_to_leave, decline_offer, offer_person
+                                offer_person, open_offer, refuse_other_account, run_in_session)
+from bot.actions.concessions import answer_reason_to_leave, decline_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import (offer_plan_change, say_plan_on_usage, say_unknown_plan,
                                say_when_plan_change_starts, tell_plan)
@@ -203,7 +204,8 @@ def answer_without_intent(dispatcher: CollectingDispatcher,
     if reports_fault(latest_text(tracker)):  # "no signal on my phone": not a bill question
         dispatcher.utter_message(response="utter_fault_not_billing")
         return offer_person(dispatcher, "technical_fault")
-    changing = answer_change_of_details(dispatcher, tracker)
+    changing = answer_change_of_details(dispatcher, tracker) or \
+        answer_due_date_move(dispatcher, tracker)
     if changing is not None:
         return changing
     demanded = answer_demand_for_a_fix(dispatcher, tracker)

@@ -13,8 +13,7 @@ from billing_core.plans.service import (
 )
 from bot.actions.common import (PLAN_ADVICE, AccountAction, Context, answers, asked_text,
                                 last_bot_response, latest_text, new_idempotency_key,
-                                open_offer, run_in_session)
-from bot.actions.concessions import offer_person
+                                offer_person, open_offer, run_in_session)
 from bot.actions.verification import second_factor_given
 from bot.plan_names import asks_current_plan, asks_plan_advice, mentions_plans, unknown_plan_name
 

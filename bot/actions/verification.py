@@ -16,13 +16,14 @@ from billing_core.db import session_scope
 from billing_core.errors import InvalidRequest
 from billing_core.security import NAMED_POSTCODE, parse_date_of_birth
 from bot.actions.common import (ACCOUNT_ACTIONS, APOLOGISED, Context, answer_aside,
-                                answer_in_order, end_form, latest_text, repeat_last_turn)
+                                answer_due_date_move, answer_in_order, end_form, latest_text,
+                                offer_person, repeat_last_turn)
 from bot.actions.billing import say_payment_method
-from bot.actions.concessions import offer_person
 from bot.actions.db import session_factory
+from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
 from bot.asides import (asks_to_repeat, corrects_account_number, lacks_account_number,
-                        reports_fault, sounds_upset)
+                        reports_fault, sounds_upset, withdraws)
 from bot.language import language_slot_update
 from bot.payment_methods import asked_payment_method
 
@@ -86,6 +87,11 @@ class ActionRememberRequest(Action):
         if not in_form and asks_to_repeat(latest_text(tracker)):  # read as a bill question
             repeat_last_turn(dispatcher, tracker)
             return [FollowupAction("action_listen")]
+        if asks_to_move_due_date(latest_text(tracker)):  # no account data needed: a colleague
+            if in_form:  # the form asks its question again
+                dispatcher.utter_message(response="utter_due_date_by_person")
+                return []
+            return answer_due_date_move(dispatcher, tracker) + [FollowupAction("action_listen")]
         if intent == "complain" and not in_form and reports_fault(latest_text(tracker)):
             # "my internet is down": no bill to look at, so no verification; a colleague
             dispatcher.utter_message(response="utter_fault_not_billing")
@@ -326,6 +332,9 @@ class ActionStopVerification(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if withdraws(latest_text(tracker)):  # "never mind": dropped, not a missing number
+            dispatcher.utter_message(response="utter_anything_else")
+            return [SlotSet("pending_request", None)]
         missing = not tracker.get_slot("account_number")
         if missing:
             dispatcher.utter_message(response="utter_where_account_number")

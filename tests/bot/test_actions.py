@@ -1930,3 +1930,28 @@ def test_late_fee_answers_fit_an_arrangement_and_an_overdue_bill(own_database):
         create_arrangement(session, account_number="10000003", kind=ArrangementKind.instalments,
                            instalments=3, idempotency_key="t:late", actor=Actor.bot())
     assert asked("10000003") == ["utter_arrangement_in_place", "utter_late_fee_arrangement"]
+
+
+@pytest.mark.parametrize("action, slots, text, intent", [
+    # verified, read as a due-date question: before, the balance
+    (ActionShowDueDate(), {"verified": True, "verified_account": "10000004"},
+     "so can I change the due date?", "ask_due_date"),
+    # before verification: no check needed for what only a colleague can do
+    (ActionRememberRequest(), {}, "can i change the date my bill is due? payday is the 25th",
+     "pay_bill"),
+    (ActionOutOfScope(), {}, "kan ik de vervaldatum verzetten", "out_of_scope"),
+])
+def test_moving_the_due_date_is_offered_a_colleague(action, slots, text, intent):
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, tracker(slots={"language": "en", **slots}, text=text,
+                                             intent=intent))
+    assert responses(dispatcher) == ["utter_due_date_by_person", "utter_offer_person"]
+    assert with_slots({}, events)["offer"] == {"type": "handoff", "reason": "change_due_date"}
+
+
+def test_never_mind_at_the_account_number_drops_the_question_in_one_reply():
+    """Before: where the account number is, "without checking it's you…" and a colleague."""
+    dispatcher = CollectingDispatcher()
+    events = run(ActionStopVerification(), dispatcher, tracker(text="nevermind", intent="deny"))
+    assert responses(dispatcher) == ["utter_anything_else"]
+    assert with_slots({}, events) == {"pending_request": None}
