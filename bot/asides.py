@@ -254,3 +254,13 @@ _WITHDRAWN = re.compile(
 def withdraws(text: str) -> bool:
     """"Never mind", "laat maar": the customer drops what they asked, nothing is missing."""
     return bool(_WITHDRAWN.fullmatch(plain_words(text)))
+
+
+_INSTEAD = re.compile(r"\b(rather|instead|prefer|make it|how about|what about|actually|"
+                      r"liever|toch|in plaats|maak er|wat dacht je van|eigenlijk)\b")
+
+
+def prefers_instead(text: str) -> bool:
+    """"No wait, 3 instead", "nee, toch liever 3": a no that names what the customer wants
+    instead (the caller reads the choice)."""
+    return bool(_INSTEAD.search(plain_words(text)))

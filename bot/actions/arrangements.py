@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from billing_core.arrangements.models import ArrangementKind
 from billing_core.arrangements.service import (
-    MAX_EXTENSION_DAYS, MAX_INSTALMENTS, check_arrangement_eligibility, fewest_instalments,
-    preview_arrangement,
+    MAX_EXTENSION_DAYS, MAX_INSTALMENTS, MIN_INSTALMENTS, check_arrangement_eligibility,
+    fewest_instalments, preview_arrangement,
 )
 from billing_core.errors import InvalidRequest
 from billing_core.invoices.service import get_balance
@@ -48,7 +48,8 @@ def parse_arrangement_choice(option: str | None, text: str) -> tuple[Arrangement
     count = INSTALMENT_COUNT.search(text or "")
     if count:
         number = int(count.group(1)) if count.group(1) else NUMBER_WORDS[count.group(2).lower()]
-        return ArrangementKind.instalments, number
+        # "niet in 1 keer" names no number of instalments: the options, not "choose 2 to 6"
+        return (ArrangementKind.instalments, number) if number >= MIN_INSTALMENTS else None
     return None
 
 

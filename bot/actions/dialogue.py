@@ -28,8 +28,8 @@ from bot.actions.plans import (offer_plan_change, say_plan_on_usage, say_unknown
                                say_when_plan_change_starts, tell_plan)
 from bot.actions.verification import check_details_sent_unasked, second_factor_given
 from bot.account_details import asks_to_change_details
-from bot.asides import (asks_a_question, demands_a_fix, disagrees, is_closing, is_pause, lacks_account_number,
-                        reports_fault)
+from bot.asides import (asks_a_question, demands_a_fix, disagrees, is_closing, is_pause,
+                        lacks_account_number, prefers_instead, reports_fault)
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
 from bot.payment_methods import DIRECT_DEBIT, asked_payment_method
@@ -301,6 +301,10 @@ class ActionDecline(Action):
         offer = open_offer(tracker)
         if offer and asks_a_question(latest_text(tracker)):  # "why not straight away?"
             return await answer_question_about_offer(dispatcher, tracker, context, offer)
+        if offer and prefers_instead(latest_text(tracker)):  # "nee wacht, toch liever 3"
+            counter = await preview_counter_offer(dispatcher, tracker, context, offer)
+            if counter is not None:
+                return counter
         if not offer:
             # read as a "no" too: "I don't have my account number", "I need to change my address"
             answered = answer_without_account_number(dispatcher, tracker) or \
@@ -472,11 +476,10 @@ async def preview_counter_proposal(dispatcher: CollectingDispatcher, tracker: Tr
     return await preview_arrangement_named(dispatcher, tracker, context)
 
 
-async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   context: Context, offer: dict) -> list[EventType]:
-    """A value sent while an offer waits for a yes: another arrangement ("what about 3
-    instalments then?", "give me 2 weeks extra", "€30 a month?") or another plan ("Plus
-    then") is previewed instead; anything else asks the offer's question again."""
+async def preview_counter_offer(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                context: Context, offer: dict) -> list[EventType] | None:
+    """Another arrangement or another plan than the one offered, named in the latest message:
+    its preview, or None."""
     previewed = await preview_counter_proposal(dispatcher, tracker, context, offer)
     if previewed is not None:
         return previewed
@@ -484,6 +487,17 @@ async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tr
     if offer["type"] == "plan_change" and plan and plan != offer["to_plan"]:
         return await run_in_session(
             dispatcher, lambda d, t, c, s: offer_plan_change(d, c, s, str(plan)), tracker, context)
+    return None
+
+
+async def answer_while_offer_waits(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   context: Context, offer: dict) -> list[EventType]:
+    """A value sent while an offer waits for a yes: another arrangement ("what about 3
+    instalments then?", "give me 2 weeks extra", "€30 a month?") or another plan ("Plus
+    then") is previewed instead; anything else asks the offer's question again."""
+    counter = await preview_counter_offer(dispatcher, tracker, context, offer)
+    if counter is not None:
+        return counter
     if offer["type"] == "plan_change" and asks_about_data(latest_text(tracker)):
         # "is 5 GB enough for me?": the plan on their own data use, then the question again
         await run_in_session(dispatcher, lambda d, t, c, s: say_plan_on_usage(

@@ -1955,3 +1955,27 @@ def test_never_mind_at_the_account_number_drops_the_question_in_one_reply():
     events = run(ActionStopVerification(), dispatcher, tracker(text="nevermind", intent="deny"))
     assert responses(dispatcher) == ["utter_anything_else"]
     assert with_slots({}, events) == {"pending_request": None}
+
+
+@pytest.mark.parametrize("text, count", [("nee wacht, toch liever 3", 3), ("no, make it 6 instead", 6)])
+def test_a_no_that_names_another_choice_previews_that_choice(text, count):
+    """Before: "Oké, dan doe ik dat niet" and a dead end."""
+    offer = {"type": "arrangement", "kind": "instalments", "instalments": 2, "key": "k"}
+    slots = {"verified": True, "verified_account": "10000004", "language": "nl",
+             "awaiting": "confirm", "offer": offer}
+    dispatcher = CollectingDispatcher()
+    events = run(ActionDecline(), dispatcher, tracker(slots=slots, text=text, intent="deny"))
+    assert responses(dispatcher) == ["utter_arrangement_preview_instalments"]
+    assert dispatcher.messages[0]["count"] == count
+    assert with_slots({}, events)["offer"]["instalments"] == count
+
+
+@pytest.mark.parametrize("text", ["ik kan mijn factuur niet in 1 keer betalen",
+                                  "I can't pay it in 1 go"])
+def test_not_in_one_go_gets_the_options_with_the_amount(text):
+    """Before: "Kies 14 dagen uitstel, of …" without the amount or buttons."""
+    slots = {"verified": True, "verified_account": "10000004", "language": "nl"}
+    dispatcher = CollectingDispatcher()
+    run(ActionOfferArrangement(), dispatcher, tracker(slots=slots, text=text,
+                                                      intent="payment_arrangement"))
+    assert responses(dispatcher) == ["utter_arrangement_options"]
