@@ -264,3 +264,16 @@ def prefers_instead(text: str) -> bool:
     """"No wait, 3 instead", "nee, toch liever 3": a no that names what the customer wants
     instead (the caller reads the choice)."""
     return bool(_INSTEAD.search(plain_words(text)))
+
+
+_PERSON = re.compile(
+    r"\b(speak|talk|chat) (to|with) (a |an |one of your |some )?(real |actual |live )?"
+    r"(person|human|agent|someone|somebody|colleague|employee|people)\b|\b(real|actual|live) "
+    r"(person|human|agent)\b|\b(medewerker|een mens|echt iemand|iemand) (spreken|aan de lijn)\b|"
+    r"\b(spreken|praten) met (een )?(medewerker|mens|iemand)\b")
+
+
+def asks_for_person(text: str) -> bool:
+    """"I need to speak to a real person about my bill, it's wrong": a request for a person
+    inside a message read as something else (a complaint)."""
+    return bool(_PERSON.search(plain_words(text)))

@@ -30,6 +30,7 @@ from bot.actions.common import (AccountAction, Context, answers, asked_text, end
                                 run_in_session)
 from bot.actions.handoff import hand_off
 from bot.also_asked import also_asked
+from bot.asides import asks_for_person
 from bot.cancel_reasons import threatens_to_leave, unfixable_reason
 from bot.payment_claims import asks_about_paying_late, disputes_late_fee
 
@@ -185,6 +186,12 @@ class ActionOfferConcession(ConcessionAction):
 @answers("complain", "action_handle_complaint")
 class ActionHandleComplaint(ConcessionAction):
     """Look at the bill first: explain a rise in one line, then offer what is fair."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if asks_for_person(latest_text(tracker)):  # "…speak to a real person about my bill"
+            return await hand_off(dispatcher, tracker, Context.of(tracker), "complaint")
+        return await super().run(dispatcher, tracker, domain)
 
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
                session: Session) -> list[EventType]:

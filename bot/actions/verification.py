@@ -20,10 +20,11 @@ from bot.actions.common import (ACCOUNT_ACTIONS, APOLOGISED, Context, answer_asi
                                 offer_person, repeat_last_turn)
 from bot.actions.billing import say_payment_method
 from bot.actions.db import session_factory
+from bot.actions.handoff import hand_off
 from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
-from bot.asides import (asks_to_repeat, corrects_account_number, lacks_account_number,
-                        reports_fault, sounds_upset, withdraws)
+from bot.asides import (asks_for_person, asks_to_repeat, corrects_account_number,
+                        lacks_account_number, reports_fault, sounds_upset, withdraws)
 from bot.language import language_slot_update
 from bot.payment_methods import asked_payment_method
 
@@ -92,6 +93,10 @@ class ActionRememberRequest(Action):
                 dispatcher.utter_message(response="utter_due_date_by_person")
                 return []
             return answer_due_date_move(dispatcher, tracker) + [FollowupAction("action_listen")]
+        if intent == "complain" and not in_form and asks_for_person(latest_text(tracker)):
+            # "I need to speak to a real person about my bill": after the apology, the person
+            return await hand_off(dispatcher, tracker, Context.of(tracker), "complaint") + \
+                [FollowupAction("action_listen")]
         if intent == "complain" and not in_form and reports_fault(latest_text(tracker)):
             # "my internet is down": no bill to look at, so no verification; a colleague
             dispatcher.utter_message(response="utter_fault_not_billing")

@@ -1979,3 +1979,12 @@ def test_not_in_one_go_gets_the_options_with_the_amount(text):
     run(ActionOfferArrangement(), dispatcher, tracker(slots=slots, text=text,
                                                       intent="payment_arrangement"))
     assert responses(dispatcher) == ["utter_arrangement_options"]
+
+
+def test_a_verified_complaint_that_asks_for_a_person_is_handed_off():
+    slots = {"verified": True, "verified_account": "10000004", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    run(ActionHandleComplaint(), dispatcher, tracker(
+        slots=slots, intent="complain", text="I want to talk to a real person, my bill is wrong"))
+    assert responses(dispatcher)[0] == "utter_handoff"
+    assert dispatcher.messages[1]["custom"]["handoff"]["reason"] == "complaint"

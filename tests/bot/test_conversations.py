@@ -722,3 +722,15 @@ def test_a_cheaper_plan_for_me_is_advised_after_verification(rasa_server):
     assert "account number" in chat.say("is there a cheaper plan for me? I hardly use data")
     reply = verify(chat, "10000004", "5611GH")
     assert "Your current plan, Plus, is the best value for how you use it." in reply, reply
+
+
+@pytest.mark.parametrize("message", [
+    "I need to speak to a real person about my bill, it's wrong",
+    "ik wil een medewerker spreken, mijn factuur klopt niet"])
+def test_a_complaint_that_asks_for_a_person_gets_one_at_once(rasa_server, message):
+    """Before: the apology, verification, "I can't put it right myself…", and the customer
+    had to ask again ("I said I want a person")."""
+    chat = Conversation(rasa_server)
+    chat.say(message)
+    assert chat.custom(), chat.replies  # handed off in this turn (read as a complaint or not)
+    assert chat.custom()[0]["handoff"]["reason"] in ("complaint", "customer_asked")
