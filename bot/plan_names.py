@@ -81,3 +81,13 @@ _DATA_QUESTION = re.compile(r"\b(\d* ?gb|data|enough|genoeg|voldoende|megabytes?
 def asks_about_data(text: str) -> bool:
     """"Is 5 GB enough for me?", "is dat genoeg data?": how the plan fits their data use."""
     return bool(_DATA_QUESTION.search(plain_words(text)))
+
+
+_UNLIMITED = re.compile(r"\b(unlimited|onbeperkt|onbeperkte|limitless|no (data )?limit|"
+                        r"geen (data)?limiet|zonder limiet)\b")
+
+
+def plan_described(text: str) -> str | None:
+    """The plan a description names: "the unlimited plan" is Premium, our only plan without
+    a data limit."""
+    return "premium" if _UNLIMITED.search(plain_words(text)) else None

@@ -33,7 +33,7 @@ from bot.asides import (asks_a_question, demands_a_fix, disagrees, is_closing, i
 from bot.language import requested_language
 from bot.payment_claims import is_payment_message
 from bot.payment_methods import DIRECT_DEBIT, asked_payment_method
-from bot.plan_names import asks_about_data, unknown_plan_name
+from bot.plan_names import asks_about_data, plan_described, unknown_plan_name
 
 CLEARED = [SlotSet("awaiting", None), SlotSet("offer", None)]
 ASKS_ANYTHING_ELSE = {"utter_anything_else", "utter_you_are_welcome", "utter_person_not_now",
@@ -438,7 +438,7 @@ class ActionHandleInform(Action):
             dispatcher.utter_message(response="utter_what_can_i_do")
             return []
         if awaiting == "plan_choice":
-            plan = tracker.get_slot("target_plan")
+            plan = tracker.get_slot("target_plan") or plan_described(latest_text(tracker))
             if not plan:
                 return ask_open_choice_again(dispatcher, tracker) or []
             return await run_in_session(

@@ -15,7 +15,8 @@ from bot.actions.common import (PLAN_ADVICE, AccountAction, Context, answers, as
                                 last_bot_response, latest_text, new_idempotency_key,
                                 offer_person, open_offer, run_in_session)
 from bot.actions.verification import second_factor_given
-from bot.plan_names import asks_current_plan, asks_plan_advice, mentions_plans, unknown_plan_name
+from bot.plan_names import (asks_current_plan, asks_plan_advice, mentions_plans, plan_described,
+                             unknown_plan_name)
 
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
 COST_FOR_ME = {"en": "What would {plan} cost me?", "nl": "Wat kost {plan} mij?"}
@@ -309,7 +310,7 @@ class ActionChangePlan(AccountAction):
         second = second_change_to_person(dispatcher, context, session)
         if second is not None:
             return second
-        target = tracker.get_slot("target_plan")
+        target = tracker.get_slot("target_plan") or plan_described(asked_text(tracker, self.intent))
         if target:
             return offer_plan_change(dispatcher, context, session, target)
         current = current_subscription(session, account_number=context.account_number,

@@ -1988,3 +1988,16 @@ def test_a_verified_complaint_that_asks_for_a_person_is_handed_off():
         slots=slots, intent="complain", text="I want to talk to a real person, my bill is wrong"))
     assert responses(dispatcher)[0] == "utter_handoff"
     assert dispatcher.messages[1]["custom"]["handoff"]["reason"] == "complaint"
+
+
+@pytest.mark.parametrize("action, slots, text, intent", [
+    (ActionChangePlan(), {}, "I keep running out of data, I want the unlimited plan", "change_plan"),
+    (ActionHandleInform(), {"awaiting": "plan_choice"}, "unlimited", "inform"),
+    (ActionHandleInform(), {"awaiting": "plan_choice"}, "onbeperkt", "inform"),
+])
+def test_the_unlimited_plan_is_premium(action, slots, text, intent):
+    """Before: "Which plan would you like? Please write its name"."""
+    base = {"verified": True, "verified_account": "10000004", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    events = run(action, dispatcher, tracker(slots={**base, **slots}, text=text, intent=intent))
+    assert with_slots({}, events)["offer"]["to_plan"] == "premium", responses(dispatcher)
