@@ -153,6 +153,10 @@ def check_details_sent_unasked(tracker: Tracker) -> list[EventType]:
     the account and a date of birth follows): the events that check them now, else none."""
     if Context.of(tracker).verified or tracker.active_loop_name is not None:
         return []
+    if minutes_locked(tracker.get_slot("locked_until")):  # the form says the lock again
+        details = second_factor_in_message(tracker) or \
+            next(tracker.get_latest_entity_values("account_number"), None)
+        return [FollowupAction("verify_form")] if details else []
     second_factor = second_factor_given(tracker)
     if second_factor or next(tracker.get_latest_entity_values("account_number"), None):
         return second_factor + [FollowupAction("verify_form")]

@@ -666,6 +666,8 @@ def test_an_unknown_account_number_locks_like_a_real_one_and_the_lock_is_said_ag
     replies = [verify(chat, "10009990", postcode) for postcode in ("1111AA", "2222BB")]
     assert "2 attempts left" in replies[0] and "one attempt left" in replies[1], replies
     assert "locked" in verify(chat, "10009990", "3333CC")
+    reply = chat.say("oh wait I think it's 07-06-2001, sorry")  # before: "Okay! What can I do"
+    assert "locked for" in reply and "Okay!" not in reply, reply
     reply = chat.say("10009990")  # sent again while locked: the lock, not silence
     assert "locked for" in reply and not AMOUNT.search(reply), reply
 
