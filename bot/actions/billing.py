@@ -402,7 +402,9 @@ class ActionSendPaymentLink(BillQuestion):
             link = create_payment_link(session, account_number=context.account_number,
                                        amount_minor=upcoming[1].amount_minor if upcoming else None)
         except InvalidRequest:
-            dispatcher.utter_message(response="utter_nothing_to_pay")
+            said = {message.get("response") for message in dispatcher.messages}
+            if not said & {"utter_balance_paid", "utter_balance_credit"}:  # not twice in a turn
+                dispatcher.utter_message(response="utter_nothing_to_pay")
         else:
             details = {"amount": context.money(link.amount_minor, link.currency), "url": link.url,
                        "expires": context.date(link.expires_at.date())}

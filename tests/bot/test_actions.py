@@ -2001,3 +2001,15 @@ def test_the_unlimited_plan_is_premium(action, slots, text, intent):
     dispatcher = CollectingDispatcher()
     events = run(action, dispatcher, tracker(slots={**base, **slots}, text=text, intent=intent))
     assert with_slots({}, events)["offer"]["to_plan"] == "premium", responses(dispatcher)
+
+
+def test_nothing_to_pay_is_said_once_when_the_balance_was_asked_too(own_database):
+    """Before: "You have nothing to pay right now…" and "There's nothing to pay…" together."""
+    with session_scope(session_factory()) as session:
+        record_payment(session, account_number="10000002", amount_minor=6655,
+                       method="bank_transfer", idempotency_key="paid-all", actor=Actor.system())
+    slots = {"verified": True, "verified_account": "10000002", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    run(ActionShowBalance(), dispatcher, tracker(slots=slots, intent="ask_balance",
+                                                 text="what's my balance and how do I pay it?"))
+    assert responses(dispatcher) == ["utter_balance_paid"]
