@@ -27,6 +27,7 @@ class PlanOption:
     monthly_price_incl_vat_minor: int
     included_gb: int | None
     currency: str
+    overage_per_gb_incl_vat_minor: int = 0  # each GB over `included_gb`
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class PlanChangePreview:
 
 def _option(plan: Plan) -> PlanOption:
     return PlanOption(plan.code, plan.name, plan.monthly_price_minor,
-                      with_vat(plan.monthly_price_minor), plan.included_gb, plan.currency)
+                      with_vat(plan.monthly_price_minor), plan.included_gb, plan.currency,
+                      with_vat(plan.overage_per_gb_minor))
 
 
 def list_plans(session: Session) -> list[PlanOption]:

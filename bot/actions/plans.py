@@ -19,6 +19,7 @@ from bot.plan_names import (asks_current_plan, asks_plan_advice, mentions_plans,
                              unknown_plan_name)
 
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
+EXTRA_DATA = {"en": "then {price} per extra GB", "nl": "daarna {price} per extra GB"}
 COST_FOR_ME = {"en": "What would {plan} cost me?", "nl": "Wat kost {plan} mij?"}
 
 
@@ -26,6 +27,10 @@ def plan_facts(context: Context, plan: PlanOption) -> tuple[str, str]:
     """The monthly price with VAT and the data, as the customer reads them."""
     unlimited, unit = DATA_WORDS[context.language]
     data = unlimited if plan.included_gb is None else f"{plan.included_gb} {unit}"
+    if plan.included_gb is not None and plan.overage_per_gb_incl_vat_minor:
+        # what going over costs is part of the price (before: "Basic costs €24.20" to heavy users)
+        extra = context.money(plan.overage_per_gb_incl_vat_minor, plan.currency)
+        data += " (" + EXTRA_DATA[context.language].format(price=extra) + ")"
     return context.money(plan.monthly_price_incl_vat_minor, plan.currency), data
 
 
@@ -284,7 +289,7 @@ def offer_plan_change(dispatcher: CollectingDispatcher, context: Context, sessio
         dispatcher.utter_message(
             response="utter_plan_preview_downgrade", from_plan=preview.from_plan.name,
             to_plan=preview.to_plan.name, new_price=new_price,
-            date=context.date(preview.effective_date))
+            data=plan_facts(context, preview.to_plan)[1], date=context.date(preview.effective_date))
     offer = {"type": "plan_change", "to_plan": preview.to_plan.code,
              "key": new_idempotency_key(context, "plan")}
     return events + [SlotSet("awaiting", "confirm"), SlotSet("offer", offer)]

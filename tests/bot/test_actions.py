@@ -423,7 +423,7 @@ def test_a_greeting_with_the_account_number_starts_verification_instead_of_the_m
 @pytest.mark.parametrize("value, replies", [
     # before verification: what it would cost them needs their data use, so the way there
     ("basic", [{"response": "utter_plan_price", "plan": "Basic", "price": "€24.20",
-                "data": "5 GB"},
+                "data": "5 GB (then €2.42 per extra GB)"},  # before: "5 GB", no word on more
                {"response": "utter_plan_cost_for_you", "plan": "Basic",
                 "buttons": [{"title": "What would Basic cost me?",
                              "payload": '/change_plan{"plan": "basic"}'}]}]),
@@ -726,6 +726,8 @@ def test_what_a_plan_change_would_save_or_cost_the_customer_is_said_before_the_y
     key, value = figure
     assert dispatcher.messages[0][key] == value
     assert with_slots({}, events)["awaiting"] == "confirm"  # the customer still decides
+    if plan == "basic":  # the preview's price comes with what extra data costs
+        assert dispatcher.messages[-1]["data"] == "5 GB (then €2.42 per extra GB)"
 
 
 def test_asking_for_the_plan_one_already_has_asks_which_plan_instead(own_database):
