@@ -35,6 +35,17 @@ def issue_invoice(
     session: Session, *, account: Account, period_start: date, late_fee: bool = False
 ) -> Invoice:
     """Create the invoice of the cycle starting `period_start` (on the account's billing day)."""
+    invoice = build_invoice(session, account=account, period_start=period_start, late_fee=late_fee)
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def build_invoice(
+    session: Session, *, account: Account, period_start: date, late_fee: bool = False
+) -> Invoice:
+    """The invoice of the cycle starting `period_start`, worked out but not stored (an
+    estimate of the next bill is this, before the period's usage is complete)."""
     period_end = add_months(period_start, 1)
     previous_start = add_months(period_start, -1)
     invoice = Invoice(
@@ -66,8 +77,6 @@ def issue_invoice(
     if late_fee:
         invoice.add_line(kind=LineKind.late_fee, code="fee:late",
                          description="Late payment fee", amount_minor=LATE_FEE_MINOR)
-    session.add(invoice)
-    session.flush()
     return invoice
 
 

@@ -13,6 +13,8 @@ from billing_core.customers.service import get_account
 from billing_core.db import utcnow
 from billing_core.errors import InvalidRequest, InvalidToken, NotFound, PaymentLinkExpired
 from billing_core.idempotency import fingerprint, stored_result
+from billing_core.calendar import add_months, cycle_start
+from billing_core.invoices.billing import build_invoice
 from billing_core.invoices.models import Invoice, LineKind, Payment
 from billing_core.security import read_token, sign_token
 
@@ -322,3 +324,22 @@ def record_payment(
                  after={"amount_minor": amount_minor, "method": method},
                  conversation_id=conversation_id)
     return payment
+
+
+@dataclass(frozen=True)
+class NextBillEstimate:
+    issue_date: date
+    total_minor: int
+    currency: str
+    extra_data_minor: int  # data over the allowance so far this month (excl. VAT), in the total
+
+
+def estimate_next_bill(session: Session, *, account_number: str, today: date) -> NextBillEstimate:
+    """The next bill as the invoice run would make it today: the plan of the next period
+    (a scheduled switch included), its promotion and retention discounts, a proration, and
+    the data used over the allowance so far this month (more use can still add to it)."""
+    account = get_account(session, account_number=account_number)
+    start = add_months(cycle_start(today, account.billing_day), 1)
+    invoice = build_invoice(session, account=account, period_start=start)
+    extra = sum(line.amount_minor for line in invoice.lines if line.kind is LineKind.usage)
+    return NextBillEstimate(start, invoice.total_minor, invoice.currency, extra)

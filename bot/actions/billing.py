@@ -19,10 +19,10 @@ from billing_core.invoices.billing import LATE_FEE_MINOR
 from billing_core.plans.service import suggested_switch
 from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
-    explain_latest_bill, get_balance, latest_payment,
+    estimate_next_bill, explain_latest_bill, get_balance, latest_payment,
 )
-from bot.actions.common import (ACCOUNT_ACTIONS, AccountAction, Context, answers, asked_text,
-                                latest_text, offer_person)
+from bot.actions.common import (ACCOUNT_ACTIONS, NEXT_BILL, AccountAction, Context, answers,
+                                asked_text, latest_text, offer_person)
 from bot.actions.concessions import offer_best_concession
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
                                 disputes_late_fee, is_payment_message, paid_instantly,
@@ -224,6 +224,24 @@ class ActionShowBalance(BillQuestion):
                                      **instalment)
         else:
             say_balance(dispatcher, context, balance, open_response="utter_balance_due")
+        return []
+
+
+@answers(NEXT_BILL, "action_next_bill")
+class ActionNextBill(BillQuestion):
+    """An estimate of the next bill, as the invoice run would make it today (before: the
+    open balance, "you have nothing to pay", to "what will my next bill be?")."""
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        estimate = estimate_next_bill(session, account_number=context.account_number,
+                                      today=context.today)
+        details = {"date": context.date(estimate.issue_date),
+                   "amount": context.money(estimate.total_minor, estimate.currency)}
+        if estimate.extra_data_minor > 0:
+            dispatcher.utter_message(response="utter_next_bill_with_extra_data", **details)
+        else:
+            dispatcher.utter_message(response="utter_next_bill", **details)
         return []
 
 

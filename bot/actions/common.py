@@ -18,6 +18,7 @@ from billing_core.money import format_money
 from bot.actions.db import session_factory
 from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
+from bot.next_bill import asks_next_bill
 from bot.asides import asks_to_repeat, asks_why_verification, bargains, is_pause, sounds_upset
 
 log = logging.getLogger(__name__)
@@ -308,8 +309,12 @@ def ask_offer_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 # Answered with an apology or empathy first, so anger needs no acknowledgement of its own.
 APOLOGISED = ("complain", "cancel_service")
 
+# The request answered by an estimate of the next bill ("how much will my next bill be?"),
+# read as a balance, due-date or bill question: `action_next_bill`.
+NEXT_BILL = "next_bill"
+
 # Questions that only inform: answered before one that asks the customer something back.
-INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE)
+INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE, NEXT_BILL)
 
 
 async def answer_in_order(dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
@@ -319,6 +324,9 @@ async def answer_in_order(dispatcher: CollectingDispatcher, tracker: Tracker, co
     something back (an offer or a preview); a second open question in the same reply could
     not be answered with one "yes"."""
     events: list[EventType] = []
+    asked = list(dict.fromkeys(
+        NEXT_BILL if intent in INFORMATION and asks_next_bill(asked_text(tracker, intent))
+        else intent for intent in asked))
     for intent in sorted(asked, key=lambda intent: intent not in INFORMATION):
         answer = await run_in_session(dispatcher, ACCOUNT_ACTIONS[intent].handle, tracker,
                                       context)

@@ -180,3 +180,18 @@ def test_the_discount_in_place_counts_the_bills_it_still_takes_off(demo):
     later = discount_in_place(demo, account_number=EVA, today=add_months(first, 2))
     assert later.bills_left == 3  # the bills of first, +1 and +2 are issued by then
     assert discount_in_place(demo, account_number=EVA, today=add_months(first, 5)) is None
+
+
+def test_the_next_bill_estimate_is_the_bill_the_invoice_run_makes(demo):
+    from billing_core.customers.service import get_account
+    from billing_core.invoices.billing import issue_invoice
+    from billing_core.invoices.service import estimate_next_bill
+
+    today = date.today()
+    before = estimate_next_bill(demo, account_number=EVA, today=today)
+    grant(demo)  # 10% for 6 months, from the next bill on
+    estimate = estimate_next_bill(demo, account_number=EVA, today=today)
+    assert before.total_minor - estimate.total_minor == 665
+    issued = issue_invoice(demo, account=get_account(demo, account_number=EVA),
+                           period_start=estimate.issue_date)
+    assert (issued.total_minor, issued.issue_date) == (estimate.total_minor, estimate.issue_date)

@@ -2015,3 +2015,17 @@ def test_nothing_to_pay_is_said_once_when_the_balance_was_asked_too(own_database
     run(ActionShowBalance(), dispatcher, tracker(slots=slots, intent="ask_balance",
                                                  text="what's my balance and how do I pay it?"))
     assert responses(dispatcher) == ["utter_balance_paid"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("how much will my next bill be?", "ask_balance"),  # before: the open balance
+    ("wat ga ik volgende maand betalen?", "ask_balance"),
+    ("wanneer komt mijn volgende factuur?", "ask_due_date"),  # before: the due date
+])
+def test_the_next_bill_is_estimated_not_the_balance_repeated(text, intent):
+    slots = {"verified": True, "verified_account": "10000004", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    action = ActionShowBalance() if intent == "ask_balance" else ActionShowDueDate()
+    run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
+    assert responses(dispatcher)[0] in ("utter_next_bill", "utter_next_bill_with_extra_data")
+    assert dispatcher.messages[0]["amount"].startswith("€") and dispatcher.messages[0]["date"]
