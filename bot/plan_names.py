@@ -91,3 +91,15 @@ def plan_described(text: str) -> str | None:
     """The plan a description names: "the unlimited plan" is Premium, our only plan without
     a data limit."""
     return "premium" if _UNLIMITED.search(plain_words(text)) else None
+
+
+_DATA_USE = re.compile(
+    r"\bhow (many|much) (gb|gigs|gigabytes?|data)( have i| did i| do i| i)?( already)? "
+    r"(used|use|using|gebruikt)\b|\b(my|the) data (usage|use)\b|\bmy usage\b|"
+    r"\bhoeveel (data|gb|mb)\b.*\b(verbruikt|gebruikt|gebruik)\b|\bmijn dataverbruik\b")
+
+
+def asks_data_use(text: str) -> bool:
+    """"How many GB have I used this month?", "mijn dataverbruik": the data used, which the
+    classifier reads as a balance or plans question."""
+    return bool(_DATA_USE.search(plain_words(text))) and not asks_plan_advice(text)

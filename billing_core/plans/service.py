@@ -218,3 +218,23 @@ def apply_plan_change(session: Session, *, account_number: str, to_plan_code: st
                  after={"plan": target.code, "effective_date": preview.effective_date.isoformat(),
                         "proration_minor": preview.proration_minor})
     return change
+
+
+@dataclass(frozen=True)
+class DataUse:
+    months: list[tuple[date, int]]  # (billing month's first day, GB used), oldest first
+    included_gb: int | None  # the current plan's allowance; None: unlimited
+
+
+def data_use(session: Session, *, account_number: str, today: date, months: int = 3) -> DataUse:
+    """The data used in the last complete billing months (a month is counted when it ends)."""
+    account = get_account(session, account_number=account_number)
+    this_cycle = cycle_start(today, account.billing_day)
+    rows = session.execute(
+        select(UsageRecord.period_start, UsageRecord.data_gb)
+        .where(UsageRecord.account_id == account.id,
+               UsageRecord.period_start >= add_months(this_cycle, -months),
+               UsageRecord.period_start < this_cycle)
+        .order_by(UsageRecord.period_start)).all()
+    plan = current_subscription(session, account_number=account_number, today=today).plan
+    return DataUse([(start, gb) for start, gb in rows], plan.included_gb)

@@ -19,6 +19,7 @@ from bot.actions.db import session_factory
 from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
 from bot.next_bill import asks_next_bill
+from bot.plan_names import asks_data_use
 from bot.asides import asks_to_repeat, asks_why_verification, bargains, is_pause, sounds_upset
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ class Context:
 
     def date(self, day: date) -> str:
         return f"{day.day} {MONTHS[self.language][day.month - 1]} {day.year}"
+
+    def month(self, day: date) -> str:
+        """A billing month by its first day: "from 3 October"."""
+        return {"en": "from {}", "nl": "vanaf {}"}[self.language].format(
+            f"{day.day} {MONTHS[self.language][day.month - 1]}")
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -312,9 +318,21 @@ APOLOGISED = ("complain", "cancel_service")
 # The request answered by an estimate of the next bill ("how much will my next bill be?"),
 # read as a balance, due-date or bill question: `action_next_bill`.
 NEXT_BILL = "next_bill"
+# "How many GB have I used?": the data used (`action_data_use`), read as a balance or plans question.
+DATA_USE = "data_use"
 
 # Questions that only inform: answered before one that asks the customer something back.
-INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE, NEXT_BILL)
+INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE, NEXT_BILL, DATA_USE)
+
+
+def answered_as(intent: str, text: str) -> str:
+    """The request a message read as an information question really is: the next bill or
+    the data used, which have no intents of their own."""
+    if intent not in INFORMATION:
+        return intent
+    if asks_next_bill(text):
+        return NEXT_BILL
+    return DATA_USE if asks_data_use(text) else intent
 
 
 async def answer_in_order(dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
@@ -324,9 +342,8 @@ async def answer_in_order(dispatcher: CollectingDispatcher, tracker: Tracker, co
     something back (an offer or a preview); a second open question in the same reply could
     not be answered with one "yes"."""
     events: list[EventType] = []
-    asked = list(dict.fromkeys(
-        NEXT_BILL if intent in INFORMATION and asks_next_bill(asked_text(tracker, intent))
-        else intent for intent in asked))
+    asked = list(dict.fromkeys(answered_as(intent, asked_text(tracker, intent))
+                               for intent in asked))
     for intent in sorted(asked, key=lambda intent: intent not in INFORMATION):
         answer = await run_in_session(dispatcher, ACCOUNT_ACTIONS[intent].handle, tracker,
                                       context)

@@ -8,15 +8,15 @@ from sqlalchemy.orm import Session
 
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.plans.service import (
-    PlanComparison, PlanOption, compare_plan, current_subscription, list_plans,
+    PlanComparison, PlanOption, compare_plan, current_subscription, data_use, list_plans,
     preview_plan_change, recommend_plan, scheduled_plan_change,
 )
-from bot.actions.common import (PLAN_ADVICE, AccountAction, Context, answers, asked_text,
+from bot.actions.common import (DATA_USE, PLAN_ADVICE, AccountAction, Context, answers, asked_text,
                                 last_bot_response, latest_text, new_idempotency_key,
                                 offer_person, open_offer, run_in_session)
 from bot.actions.verification import second_factor_given
-from bot.plan_names import (asks_current_plan, asks_plan_advice, mentions_plans, plan_described,
-                             unknown_plan_name)
+from bot.plan_names import (asks_current_plan, asks_data_use, asks_plan_advice, mentions_plans,
+                             plan_described, unknown_plan_name)
 
 DATA_WORDS = {"en": ("unlimited data", "GB"), "nl": ("onbeperkt data", "GB")}
 EXTRA_DATA = {"en": "then {price} per extra GB", "nl": "daarna {price} per extra GB"}
@@ -163,18 +163,35 @@ def wants_plan_advice(tracker: Tracker) -> bool:
         last_bot_response(tracker) == "utter_plans_advice"
 
 
-def advice_after_verification(dispatcher: CollectingDispatcher,
-                              tracker: Tracker) -> list[EventType]:
-    """Plan advice asked before verification: kept for after it, and verification starts
-    (or goes on), instead of the price list again."""
-    earlier = [asked for asked in tracker.get_slot("pending_request") or []
-               if asked != PLAN_ADVICE]
-    events: list[EventType] = [SlotSet("pending_request", earlier + [PLAN_ADVICE])]
+def advice_after_verification(dispatcher: CollectingDispatcher, tracker: Tracker,
+                              request: str = PLAN_ADVICE) -> list[EventType]:
+    """Plan advice (or their data use) asked before verification: kept for after it, and
+    verification starts (or goes on), instead of the price list again."""
+    earlier = [asked for asked in tracker.get_slot("pending_request") or [] if asked != request]
+    events: list[EventType] = [SlotSet("pending_request", earlier + [request])]
     if tracker.active_loop_name == "verify_form":  # the form asks its question again
         dispatcher.utter_message(response="utter_answer_after_verification")
         return events
     dispatcher.utter_message(response="utter_verify_first")
     return events + second_factor_given(tracker) + [FollowupAction("verify_form")]
+
+
+@answers(DATA_USE, "action_data_use")
+class ActionDataUse(AccountAction):
+    """The data used in the last months against the plan's allowance (before: the balance or
+    the price list to "how many GB have I used?")."""
+
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        use = data_use(session, account_number=context.account_number, today=context.today)
+        unlimited, unit = DATA_WORDS[context.language]
+        if not use.months:
+            dispatcher.utter_message(response="utter_data_use_none_yet")
+            return []
+        months = ", ".join(f"{gb} {unit} ({context.month(start)})" for start, gb in use.months)
+        allowance = unlimited if use.included_gb is None else f"{use.included_gb} {unit}"
+        dispatcher.utter_message(response="utter_data_use", months=months, allowance=allowance)
+        return []
 
 
 @answers(PLAN_ADVICE, "action_plan_advice")
@@ -216,6 +233,10 @@ class ActionListPlans(Action):
             dispatcher.utter_message(response="utter_arrangement_choice_unclear")
             return [SlotSet("awaiting", "arrangement_choice"), SlotSet("offer", None)]
 
+        if asks_data_use(latest_text(tracker)):  # "how much data have I used?": not the plans
+            if not context.verified:
+                return advice_after_verification(dispatcher, tracker, DATA_USE)
+            return await run_in_session(dispatcher, ActionDataUse().handle, tracker, context)
         if wants_plan_advice(tracker):
             if not context.verified:
                 return advice_after_verification(dispatcher, tracker)

@@ -1,5 +1,6 @@
 """Actions against a seeded database, called the way the action server calls them."""
 import asyncio
+import re
 import time
 from datetime import date, datetime, timedelta, timezone
 
@@ -2029,3 +2030,25 @@ def test_the_next_bill_is_estimated_not_the_balance_repeated(text, intent):
     run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
     assert responses(dispatcher)[0] in ("utter_next_bill", "utter_next_bill_with_extra_data")
     assert dispatcher.messages[0]["amount"].startswith("€") and dispatcher.messages[0]["date"]
+
+
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionShowBalance(), "ask_balance", "how many GB have I used this month?"),  # was: balance
+    (ActionListPlans(), "ask_plans", "how much data have i used"),  # was: the price list
+    (ActionShowBalance(), "ask_balance", "hoeveel data heb ik deze maand verbruikt?"),
+])
+def test_the_data_used_is_said_when_asked(action, intent, text):
+    slots = {"verified": True, "verified_account": "10000004", "language": "en"}
+    dispatcher = CollectingDispatcher()
+    run(action, dispatcher, tracker(slots=slots, text=text, intent=intent))
+    assert responses(dispatcher) == ["utter_data_use"]
+    said = dispatcher.messages[0]
+    assert said["allowance"] == "50 GB" and re.search(r"\d+ GB \(from \d+ \w+\)", said["months"])
+
+
+def test_the_data_used_asked_before_verification_is_said_after_it():
+    dispatcher = CollectingDispatcher()
+    events = run(ActionListPlans(), dispatcher, tracker(text="my data usage please",
+                                                        intent="ask_plans"))
+    assert responses(dispatcher) == ["utter_verify_first"]
+    assert with_slots({}, events)["pending_request"] == ["data_use"]
