@@ -53,9 +53,20 @@ def parse_arrangement_choice(option: str | None, text: str) -> tuple[Arrangement
     return None
 
 
+# "€20 now and the rest next week" names a part paid now, not an amount a month
+PART_NOW = re.compile(r"\b(now|today|right away|straight away|nu|vandaag|meteen|direct)\b",
+                      re.IGNORECASE)
+MONTHLY = re.compile(r"\b(a|per|each|every) month\b|\bmonthly\b|\bp/?m\b|\bper maand\b|"
+                     r"\belke maand\b|\bmaandelijks\b|\bin de maand\b", re.IGNORECASE)
+
+
 def monthly_amount(message: dict[str, Any]) -> int | None:
     """What the customer says they can pay ("I can do €20 a month") in a message (its
-    `entities`), in minor units."""
+    `entities`), in minor units; not an amount paid now ("€20 now and the rest next week",
+    which the choice reads as more time)."""
+    text = message.get("text") or ""
+    if PART_NOW.search(text) and not MONTHLY.search(text):
+        return None
     value = next((entity.get("value") for entity in reversed(message.get("entities") or [])
                   if entity.get("entity") == "amount"), None)
     try:

@@ -2052,3 +2052,14 @@ def test_the_data_used_asked_before_verification_is_said_after_it():
                                                         intent="ask_plans"))
     assert responses(dispatcher) == ["utter_verify_first"]
     assert with_slots({}, events)["pending_request"] == ["data_use"]
+
+
+def test_part_now_and_the_rest_next_week_is_more_time_not_instalments():
+    """Before: "€48.40 in 3 monthly instalments" for "€20 now and the rest next week"."""
+    asked = tracker(slots={"verified": True, "verified_account": "10000004", "language": "en"},
+                    text="can I pay 20 euro now and the rest next week?",
+                    intent="payment_arrangement")
+    asked.latest_message["entities"] = [entity("amount", "20 euro")]
+    dispatcher = CollectingDispatcher()
+    run(ActionOfferArrangement(), dispatcher, asked)
+    assert responses(dispatcher) == ["utter_arrangement_preview_extension"]
