@@ -38,8 +38,10 @@ TEXTS = {
         "nl": "U bent weer bij de assistent. Kan ik nog ergens mee helpen?",
     },
     "resolved": {
-        "en": "This conversation has been closed. Message us any time if you need anything else.",
-        "nl": "Dit gesprek is afgesloten. Stuur ons gerust een bericht als u nog iets nodig heeft.",
+        "en": "This conversation has been closed. Message us any time if you need anything else; "
+              "for your account, the assistant checks it's you again first.",
+        "nl": "Dit gesprek is afgesloten. Stuur ons gerust een bericht als u nog iets nodig heeft; "
+              "voor uw rekening controleert de assistent eerst opnieuw dat u het bent.",
     },
     "bot_unavailable": {
         "en": "Sorry, our assistant is having trouble right now. I've put you in the queue for a colleague, "

@@ -42,6 +42,7 @@ def test_after_a_resolve_the_bot_answers_the_next_message_and_verifies_again(
     assert jane.say("I want to talk to a person")["mode"] == "queued"
     resolve(handoff_service, staff_password, "agent1", jane.conversation_id)
     assert "This conversation has been closed" in jane.lines()[-1]
+    assert "checks it's you again first" in jane.lines()[-1]  # why the bot asks again
 
     after = jane.say("what's my balance?")
     said = text_of(after)
