@@ -174,15 +174,19 @@ def get_balance(session: Session, *, account_number: str, today: date | None = N
     )
 
 
+def recent_payments(session: Session, *, account_number: str, limit: int = 5) -> list[PaymentSummary]:
+    """The payments received on the account, newest first."""
+    account = get_account(session, account_number=account_number)
+    return [PaymentSummary(p.amount_minor, p.currency, p.paid_at.date(), p.method)
+            for p in session.scalars(select(Payment).where(Payment.account_id == account.id)
+                                     .order_by(Payment.paid_at.desc(), Payment.id.desc())
+                                     .limit(limit))]
+
+
 def latest_payment(session: Session, *, account_number: str) -> PaymentSummary | None:
     """The most recent payment received on the account, if any."""
-    account = get_account(session, account_number=account_number)
-    payment = session.scalar(select(Payment).where(Payment.account_id == account.id)
-                             .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1))
-    if payment is None:
-        return None
-    return PaymentSummary(payment.amount_minor, payment.currency, payment.paid_at.date(),
-                          payment.method)
+    payments = recent_payments(session, account_number=account_number, limit=1)
+    return payments[0] if payments else None
 
 
 def check_double_charge(session: Session, *, account_number: str, today: date | None = None,

@@ -193,6 +193,13 @@ class BillChangeOut(BaseModel):
     impact_minor: int
 
 
+class PaymentOut(BaseModel):
+    amount_minor: int
+    currency: str
+    paid_on: str
+    method: str
+
+
 class AccountOut(BaseModel):
     account_number: str
     status: str
@@ -207,6 +214,7 @@ class AccountOut(BaseModel):
     next_due_date: str | None = None
     plan: dict | None = None
     invoices: list[InvoiceOut]
+    payments: list[PaymentOut] = []  # newest first: "I already paid" is checked against these
     bill_changes: list[BillChangeOut]
     percent_change: int | None = None
     concessions: list[ConcessionOut]

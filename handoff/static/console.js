@@ -641,6 +641,9 @@
     }
   }
 
+  const PAYMENT_METHODS = {ideal: "iDEAL", paypal: "PayPal", apple_pay: "Apple Pay",
+                           google_pay: "Google Pay", bancontact: "Bancontact"};
+
   function renderAccount(a) {
     const cur = a.currency;
     const plan = a.plan;
@@ -670,6 +673,15 @@
           h("td", {title: `Invoice ${i.number}`}, date(i.issue_date)), h("td", {}, date(i.due_date)),
           h("td", {class: "num"}, money(i.total_minor, i.currency)),
           h("td", {class: `num ${i.open_minor ? "open" : ""}`}, money(i.open_minor, i.currency)))))),
+      // what arrived, for "I already paid": before, agents had to guess from the open amounts
+      h("table", {class: "payments"},
+        h("caption", {class: "sr-only"}, "Latest payments"),
+        h("thead", {}, h("tr", {}, h("th", {scope: "col"}, "Paid"), h("th", {scope: "col"}, "Method"),
+          h("th", {scope: "col", class: "num"}, "Amount"))),
+        h("tbody", {}, ...(a.payments.length ? a.payments.map((p) => h("tr", {},
+          h("td", {}, date(p.paid_on)), h("td", {}, PAYMENT_METHODS[p.method] || p.method.replace(/_/g, " ")),
+          h("td", {class: "num"}, money(p.amount_minor, p.currency))))
+          : [h("tr", {}, h("td", {colspan: "3", class: "muted small"}, "No payments received"))]))),
       a.percent_change ? h("p", {class: "muted small"},
         `Latest bill ${a.percent_change > 0 ? "+" : ""}${a.percent_change}% on the previous one.`) : "",
     );

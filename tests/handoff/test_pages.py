@@ -107,6 +107,7 @@ def test_journey_from_the_bot_to_an_agent_and_back(handoff_service, staff_passwo
     expect(agent.locator("#account .balance")).to_contain_text("€")
     expect(agent.locator("#account")).to_contain_text("Standard")
     expect(agent.locator("#account .invoices")).to_contain_text("€53.40")
+    expect(agent.locator("#account .payments")).to_contain_text("iDEAL€41.14")  # what arrived
     expect(agent.locator("#messages")).to_contain_text("why is my bill so high?")
     expect(agent.locator("#concession-card")).to_be_visible()
     expect(agent.locator("#concession-limits")).to_contain_text("your limit €25.00")

@@ -14,7 +14,8 @@ from billing_core.concessions.models import Adjustment
 from billing_core.customers.models import Account
 from billing_core.customers.service import get_account
 from billing_core.errors import NotFound as BillingNotFound
-from billing_core.invoices.service import explain_latest_bill, get_balance, list_invoices
+from billing_core.invoices.service import (explain_latest_bill, get_balance, list_invoices,
+                                           recent_payments)
 from billing_core.plans.service import current_subscription, with_vat
 from billing_core.security import mask_all_but_last4
 from handoff.api.deps import BillingSessionDep, SessionDep, StaffUserDep
@@ -106,6 +107,9 @@ def account_summary(account_number: str, user: StaffUserDep, session: SessionDep
         "balance_status": balance.status,
         "next_due_date": balance.next_due_date.isoformat() if balance.next_due_date else None,
         "plan": plan,
+        "payments": [{"amount_minor": p.amount_minor, "currency": p.currency,
+                      "paid_on": p.paid_on.isoformat(), "method": p.method}
+                     for p in recent_payments(billing, account_number=account_number)],
         "invoices": [{"number": i.number, "issue_date": i.issue_date.isoformat(),
                       "due_date": i.due_date.isoformat(), "total_minor": i.total_minor,
                       "open_minor": i.open_minor, "currency": i.currency}
