@@ -45,6 +45,7 @@
     open: null,          // the handoff detail on screen
     watched: new Set(),  // conversation ids the staff WebSocket follows
     unread: new Set(),   // my conversations with customer messages I have not opened
+    drafts: new Map(),   // conversation id -> a reply not sent yet
     lastSeq: 0,
     titles: new ButtonTitles(),
     canned: [], cannedLang: "en",
@@ -350,6 +351,9 @@
     try {
       detail = await api(`/api/handoffs/${id}`);
     } catch (error) { fail(error); return; }
+    // a reply being written belongs to its conversation: kept for it, never sent to the next
+    if (state.open) state.drafts.set(state.open.conversation_id, $("reply").value);
+    $("reply").value = state.drafts.get(detail.conversation_id) || "";
     state.open = detail;
     state.lastSeq = 0;
     state.titles = new ButtonTitles({numbered: detail.channel === "sms"});
