@@ -277,3 +277,14 @@ def asks_for_person(text: str) -> bool:
     """"I need to speak to a real person about my bill, it's wrong": a request for a person
     inside a message read as something else (a complaint)."""
     return bool(_PERSON.search(plain_words(text)))
+
+
+_LOST = re.compile(r"(i )?(don't|dont|do not) (understand|get it|get that|follow)( it| that| this)?|"
+                   r"(ik )?(snap|begrijp|volg) (het|dat|er|u|je)? ?(niet|niks|geen bal)( van)?|"
+                   r"huh i don't get it|what do you mean|wat bedoel (je|u)( daarmee)?")
+
+
+def does_not_follow(text: str) -> bool:
+    """"Ik snap het niet", "I don't understand", "what do you mean?": the last answer was not
+    clear to the customer (read as a no or a goodbye)."""
+    return bool(_LOST.fullmatch(plain_words(text)))

@@ -20,7 +20,8 @@ from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
 from bot.next_bill import asks_next_bill
 from bot.plan_names import asks_data_use
-from bot.asides import asks_to_repeat, asks_why_verification, bargains, is_pause, sounds_upset
+from bot.asides import (asks_to_repeat, asks_why_verification, bargains, does_not_follow, is_pause,
+                        sounds_upset)
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ def last_bot_response(tracker: Tracker) -> str | None:
 # The bot's replies that keep an offer's question open: it asked again, or answered a
 # request for a moment. Any other answer moves the conversation on (see `open_offer`).
 KEEPS_OFFER_OPEN = {"utter_confirm_again", "utter_take_your_time", "utter_why_we_verify",
-                    "utter_offer_again", "utter_offer_person", "utter_offer_is_the_most"}
+                    "utter_offer_again", "utter_offer_person", "utter_offer_is_the_most",
+                    "utter_sorry_unclear"}
 
 
 class StoredOffer(NamedTuple):
@@ -184,6 +186,9 @@ def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         return True
     if tracker.active_loop_name == "verify_form" and asks_why_verification(text):
         dispatcher.utter_message(response="utter_why_we_verify")
+        return True
+    if does_not_follow(text):  # "ik snap het niet": not a no or a goodbye
+        dispatcher.utter_message(response="utter_sorry_unclear")
         return True
     offer = open_offer(tracker)
     if offer and offer["type"] == "concession" and bargains(text):

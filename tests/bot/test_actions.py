@@ -2063,3 +2063,14 @@ def test_part_now_and_the_rest_next_week_is_more_time_not_instalments():
     dispatcher = CollectingDispatcher()
     run(ActionOfferArrangement(), dispatcher, asked)
     assert responses(dispatcher) == ["utter_arrangement_preview_extension"]
+
+
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionDecline(), "deny", "ik snap het niet"),  # before: "Kan ik u nog ergens anders mee helpen?"
+    (ActionGoodbye(), "goodbye", "I don't understand"),
+    (ActionClarify(), "nlu_fallback", "what do you mean?"),
+])
+def test_not_following_the_last_answer_gets_help_not_a_closing(action, intent, text):
+    dispatcher = CollectingDispatcher()
+    run(action, dispatcher, tracker(slots={"language": "nl"}, text=text, intent=intent))
+    assert responses(dispatcher) == ["utter_sorry_unclear"]
