@@ -1,6 +1,7 @@
-"""Questions about the next bill ("how much will my next bill be?", "wat ga ik volgende maand
-betalen?"), which the classifier reads as a balance, due-date or bill question: the answer is
-an estimate of that bill, not the open balance."""
+"""Questions about what comes next, which the classifier reads as a balance, due-date or bill
+question: the next bill ("how much will my next bill be?", "wat ga ik volgende maand
+betalen?"), answered with an estimate of it, not the open balance; and when something agreed
+starts ("vanaf wanneer gaat dat in?")."""
 import re
 
 from bot.language import plain_words
@@ -19,3 +20,14 @@ _NEXT_BILL = re.compile(
 
 def asks_next_bill(text: str) -> bool:
     return bool(_NEXT_BILL.search(plain_words(text)))
+
+
+_STARTS = re.compile(
+    r"\bvanaf wanneer\b|\bwanneer gaat (dat|het|die|deze|de \w+) in\b|"
+    r"\bwanneer (begint|start) (dat|het|die|de \w+)\b|"
+    r"\bwhen (does|will) (it|that|this|the \w+) (start|begin|kick in|take effect|apply|go through)\b|"
+    r"\bfrom when\b|\bstarting when\b")
+
+
+def asks_when_it_starts(text: str) -> bool:
+    return bool(_STARTS.search(plain_words(text)))

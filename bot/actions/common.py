@@ -18,7 +18,7 @@ from billing_core.money import format_money
 from bot.actions.db import session_factory
 from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
-from bot.next_bill import asks_next_bill
+from bot.next_bill import asks_next_bill, asks_when_it_starts
 from bot.plan_names import asks_data_use
 from bot.asides import (asks_to_repeat, asks_why_verification, bargains, does_not_follow, is_pause,
                         sounds_upset)
@@ -325,9 +325,12 @@ APOLOGISED = ("complain", "cancel_service")
 NEXT_BILL = "next_bill"
 # "How many GB have I used?": the data used (`action_data_use`), read as a balance or plans question.
 DATA_USE = "data_use"
+# "Vanaf wanneer gaat dat in?": when what was agreed starts (`action_when_it_starts`).
+WHEN_IT_STARTS = "when_it_starts"
 
 # Questions that only inform: answered before one that asks the customer something back.
-INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE, NEXT_BILL, DATA_USE)
+INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE, NEXT_BILL, DATA_USE,
+               WHEN_IT_STARTS)
 
 
 def answered_as(intent: str, text: str) -> str:
@@ -337,6 +340,8 @@ def answered_as(intent: str, text: str) -> str:
         return intent
     if asks_next_bill(text):
         return NEXT_BILL
+    if asks_when_it_starts(text):
+        return WHEN_IT_STARTS
     return DATA_USE if asks_data_use(text) else intent
 
 

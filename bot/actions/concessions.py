@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from billing_core.actor import Actor
 from billing_core.concessions.models import ConcessionKind
-from billing_core.concessions.service import (assess_concession, discount_in_place, get_policy,
-                                              monthly_discount_on_bill)
+from billing_core.concessions.service import (DiscountInPlace, assess_concession, discount_in_place,
+                                              get_policy, monthly_discount_on_bill)
 from billing_core.customers.service import get_account
 from billing_core.enums import Role
 from billing_core.errors import NotFound
@@ -156,6 +156,14 @@ def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Sessi
                 months=months or 1, today=context.today)))
 
 
+def say_discount_in_place(dispatcher: CollectingDispatcher, context: Context,
+                          discount: DiscountInPlace) -> None:
+    dispatcher.utter_message(
+        response="utter_discount_in_place", percent=discount.percent,
+        monthly=context.money(discount.monthly_incl_vat_minor, discount.currency),
+        bills=discount.bills_left, date=context.date(discount.last_bill_on))
+
+
 @answers("request_discount", "action_offer_concession")
 class ActionOfferConcession(ConcessionAction):
     def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
@@ -170,10 +178,7 @@ class ActionOfferConcession(ConcessionAction):
         in_place = discount_in_place(session, account_number=context.account_number,
                                      today=context.today)
         if in_place:  # "tot wanneer loopt die korting?": the discount they have, not a "no"
-            dispatcher.utter_message(
-                response="utter_discount_in_place", percent=in_place.percent,
-                monthly=context.money(in_place.monthly_incl_vat_minor, in_place.currency),
-                bills=in_place.bills_left, date=context.date(in_place.last_bill_on))
+            say_discount_in_place(dispatcher, context, in_place)
             return []
         # "€100 credit or I leave" is a threat too: the retention policy and the agent's flag
         threat = threatens_to_leave(asked_text(tracker, self.intent))

@@ -6,14 +6,17 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from billing_core.concessions.service import discount_in_place
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.plans.service import (
     PlanComparison, PlanOption, compare_plan, current_subscription, data_use, list_plans,
     preview_plan_change, recommend_plan, scheduled_plan_change,
 )
-from bot.actions.common import (DATA_USE, PLAN_ADVICE, AccountAction, Context, answers, asked_text,
-                                last_bot_response, latest_text, new_idempotency_key,
-                                offer_person, open_offer, run_in_session)
+from bot.actions.common import (DATA_USE, PLAN_ADVICE, WHEN_IT_STARTS, AccountAction, Context,
+                                answers, asked_text, last_bot_response, latest_text,
+                                new_idempotency_key, offer_person, open_offer, run_in_session)
+from bot.actions.billing import say_due_date
+from bot.actions.concessions import say_discount_in_place
 from bot.actions.verification import second_factor_given
 from bot.plan_names import (asks_current_plan, asks_data_use, asks_plan_advice, mentions_plans,
                              plan_described, unknown_plan_name)
@@ -191,6 +194,25 @@ class ActionDataUse(AccountAction):
         months = ", ".join(f"{gb} {unit} ({context.month(start)})" for start, gb in use.months)
         allowance = unlimited if use.included_gb is None else f"{use.included_gb} {unit}"
         dispatcher.utter_message(response="utter_data_use", months=months, allowance=allowance)
+        return []
+
+
+@answers(WHEN_IT_STARTS, "action_when_it_starts")
+class ActionWhenItStarts(AccountAction):
+    """When what was agreed starts: a scheduled switch, a discount's first bill, an
+    arrangement's next part; else the due date (before: the balance to "vanaf wanneer gaat
+    dat in?" right after a switch)."""
+
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        if say_scheduled_change(dispatcher, context, session):
+            return []
+        discount = discount_in_place(session, account_number=context.account_number,
+                                     today=context.today)
+        if discount:
+            say_discount_in_place(dispatcher, context, discount)
+            return []
+        say_due_date(dispatcher, context, session, late_fee=False)
         return []
 
 

@@ -2074,3 +2074,16 @@ def test_not_following_the_last_answer_gets_help_not_a_closing(action, intent, t
     dispatcher = CollectingDispatcher()
     run(action, dispatcher, tracker(slots={"language": "nl"}, text=text, intent=intent))
     assert responses(dispatcher) == ["utter_sorry_unclear"]
+
+
+def test_when_a_switch_starts_is_answered_not_the_balance(own_database):
+    """Before: "U hoeft op dit moment niets te betalen" to "vanaf wanneer gaat dat in?"."""
+    from billing_core.plans.service import apply_plan_change
+    with session_scope(session_factory()) as session:
+        apply_plan_change(session, account_number="10000002", to_plan_code="basic",
+                          idempotency_key="t:when", actor=Actor.bot())
+    slots = {"verified": True, "verified_account": "10000002", "language": "nl"}
+    dispatcher = CollectingDispatcher()
+    run(ActionShowBalance(), dispatcher, tracker(slots=slots, text="vanaf wanneer gaat dat in?",
+                                                 intent="ask_balance"))
+    assert responses(dispatcher) == ["utter_plan_change_scheduled"]
