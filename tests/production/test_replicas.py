@@ -193,6 +193,26 @@ def test_a_model_activation_reaches_every_rasa_replica(stack, tmp_path):
         models.close()
 
 
+def test_the_balancer_logs_no_payment_link_or_access_token(stack):
+    """A payment link's token is its path and a staff WebSocket's token its query string:
+    nginx's access log keeps the request line without them."""
+    secret = "eyJ0ZXN0IjoibG9nIn0.c2VjcmV0LXNpZ25hdHVyZQ"
+    # (the query-string token as a staff WebSocket URL carries it, on a plain endpoint: a
+    # WebSocket path without an upgrade can be held open by the replica)
+    for path in (f"/pay/{secret}", f"/api/payment-links/{secret}",
+                 f"/api/handoffs?token={secret}&x=1"):
+        httpx.get(stack.url + path, timeout=10)  # refused or not found: logged either way
+    deadline = time.monotonic() + 15
+    log_file = stack.topology.folder / "nginx" / "access.log"
+    while log_file.read_text().count("[redacted]") < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    log = log_file.read_text()
+    assert secret not in log
+    for logged in ("/pay/[redacted]", "/api/payment-links/[redacted]",
+                   "/api/handoffs?token=[redacted]&x=1"):
+        assert logged in log, logged
+
+
 def test_killing_one_replica_of_each_tier_loses_no_conversation(stack, handoff_rows):
     """Eight customers talk through the balancer while Rasa 1, actions 1 and handoff 1 die."""
     customers = [Customer(Endpoint(stack.url)) for _ in range(8)]
@@ -247,22 +267,3 @@ def test_killing_one_replica_of_each_tier_loses_no_conversation(stack, handoff_r
         for tier in ("actions", "rasa", "handoff"):
             stack.restart(tier, 0)
 
-
-def test_the_balancer_logs_no_payment_link_or_access_token(stack):
-    """A payment link's token is its path and a staff WebSocket's token its query string:
-    nginx's access log keeps the request line without them."""
-    secret = "eyJ0ZXN0IjoibG9nIn0.c2VjcmV0LXNpZ25hdHVyZQ"
-    # (the query-string token as a staff WebSocket URL carries it, on a plain endpoint: a
-    # WebSocket path without an upgrade can be held open by the replica)
-    for path in (f"/pay/{secret}", f"/api/payment-links/{secret}",
-                 f"/api/handoffs?token={secret}&x=1"):
-        httpx.get(stack.url + path, timeout=10)  # refused or not found: logged either way
-    deadline = time.monotonic() + 15
-    log_file = stack.topology.folder / "nginx" / "access.log"
-    while log_file.read_text().count("[redacted]") < 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    log = log_file.read_text()
-    assert secret not in log
-    for logged in ("/pay/[redacted]", "/api/payment-links/[redacted]",
-                   "/api/handoffs?token=[redacted]&x=1"):
-        assert logged in log, logged
