@@ -179,3 +179,11 @@ class ConsolePage:
 
     def toast(self, text: str):
         return self.page.locator("#toasts .toast", has_text=text)
+
+
+def online_agent(browser, base_url: str, username: str, password: str) -> tuple:
+    """A staff member signed in to the console on a desktop page and online: (page, console)."""
+    page = new_page(browser, base_url, **DESKTOP)
+    console = ConsolePage(page).sign_in(username, password)
+    console.go_online()
+    return page, console

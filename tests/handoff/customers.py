@@ -71,3 +71,18 @@ def add_customer(database_url: str, *, name: str, language: str = "en", years: i
     finally:
         engine.dispose()
     return NewCustomer(number, name, "15-03-1970", "7511 JK")
+
+
+def text_the_bot(service, fake, phone: str, body: str, expect: str) -> str:
+    """Send an SMS from `phone` and wait for the reply that matches `expect`."""
+    seen = len(fake.messages(phone))
+    assert service.sms(phone, body).status_code == 200
+    return sms_since(fake, phone, seen, expect)
+
+
+# Tom Baker previews 6 instalments by SMS and says no, then asks for a person: option
+# replies ("4", "2") the agent should read as what they picked.
+TOM_SMS_OPTIONS = [("I'd like a payment arrangement", "account number"),
+                   ("10000003", "date of birth"), ("30-01-1978", r"4\) 6 instalments"),
+                   ("4", r"2\) No"), ("2", "Anything else"),
+                   ("I want to talk to a person", "in the queue")]

@@ -4,7 +4,7 @@ box, ready to be sent to the next customer. Real service, real Chromium."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.handoff.browser import DESKTOP, ConsolePage, browser, new_page  # noqa: F401 - fixture
+from tests.handoff.browser import browser, online_agent  # noqa: F401 - the browser fixture
 from tests.handoff.page_fixtures import Customer, Staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.rasa, pytest.mark.timeout(300)]
@@ -16,10 +16,8 @@ def test_a_draft_stays_with_its_conversation(handoff_service, staff_password, br
         assert customer.say("I want to talk to a person")["mode"] == "queued"
     api = Staff(handoff_service, "agent1", staff_password)
     first, second = (api.handoff_for(c.conversation_id)["id"] for c in customers)
-    agent = new_page(browser, handoff_service.url, **DESKTOP)
-    console = ConsolePage(agent).sign_in("agent1", staff_password)
+    agent, console = online_agent(browser, handoff_service.url, "agent1", staff_password)
     try:
-        console.go_online()
         console.claim(first)
         agent.get_by_label("Reply to the customer").fill("Your refund of €12.50 is on its way")
         console.claim(second)

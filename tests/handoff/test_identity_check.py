@@ -8,7 +8,7 @@ headless Chromium for the console's button.
 import pytest
 from playwright.sync_api import expect
 
-from tests.handoff.browser import DESKTOP, ConsolePage, browser, new_page  # noqa: F401
+from tests.handoff.browser import browser, online_agent  # noqa: F401 - the browser fixture
 from tests.handoff.customers import WebCustomer, add_customer
 from tests.handoff.page_fixtures import Staff, billing_rows
 
@@ -100,9 +100,7 @@ def test_the_console_checks_identity_from_the_packet_panel(handoff_service, staf
     customer = unverified_in_queue(handoff_service)
     customer.say(f"account {sophie.account_number} postcode {sophie.postcode}")
     api = Staff(handoff_service, "agent1", staff_password)
-    agent = new_page(browser, handoff_service.url, **DESKTOP)
-    console = ConsolePage(agent).sign_in("agent1", staff_password)
-    console.go_online()
+    agent, console = online_agent(browser, handoff_service.url, "agent1", staff_password)
     try:
         console.claim(api.handoff_for(customer.conversation_id)["id"])
         expect(agent.locator("#packet")).to_contain_text("Not verified")

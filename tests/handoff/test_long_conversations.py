@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.handoff.browser import DESKTOP, ConsolePage, browser, new_page  # noqa: F401 - fixture
-from tests.handoff.customers import WebCustomer, sms_since
+from tests.handoff.customers import TOM_SMS_OPTIONS, WebCustomer, text_the_bot
 
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(300)]
 
@@ -74,17 +74,8 @@ def test_the_console_pages_back_and_reads_sms_options_as_picked(
         handoff_service, twilio_fake, staff_password, browser, long_conversation):
     phone = "+316" + str(uuid.uuid4().int)[:8]
 
-    def text(body: str, expect_: str) -> None:
-        seen = len(twilio_fake.messages(phone))
-        assert handoff_service.sms(phone, body).status_code == 200
-        sms_since(twilio_fake, phone, seen, expect_)
-
-    text("I'd like a payment arrangement", "account number")
-    text("10000003", "date of birth")
-    text("30-01-1978", r"4\) 6 instalments")
-    text("4", r"2\) No")
-    text("2", "Anything else")
-    text("I want to talk to a person", "in the queue")
+    for body, expect_ in TOM_SMS_OPTIONS:
+        text_the_bot(handoff_service, twilio_fake, phone, body, expect_)
 
     agent = new_page(browser, handoff_service.url, **DESKTOP)
     console = ConsolePage(agent).sign_in("agent1", staff_password)

@@ -4,12 +4,12 @@ instalments", "No"), not as the payload syntax the bot read.
 Real processes: Rasa and the action server on the demo data (Tom Baker, overdue, is offered
 an arrangement), the handoff service, and the Twilio stand-in for the SMS side.
 """
-import re
-import time
 import uuid
 
 import httpx
 import pytest
+
+from tests.handoff.customers import TOM_SMS_OPTIONS, text_the_bot
 
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(180)]
 
@@ -53,20 +53,8 @@ def test_web_buttons_show_their_titles_in_the_packet(handoff_service, staff_pass
 def test_sms_options_show_their_titles_in_the_packet(handoff_service, twilio_fake, staff_password):
     phone = "+316" + str(uuid.uuid4().int)[:8]
 
-    def text(body: str, expect: str) -> None:
-        seen = len(twilio_fake.messages(phone))
-        assert handoff_service.sms(phone, body).status_code == 200
-        deadline = time.monotonic() + 20
-        while not re.search(expect, "\n".join(m["body"] for m in twilio_fake.messages(phone)[seen:])):
-            assert time.monotonic() < deadline, f"no SMS matching {expect!r}"
-            time.sleep(0.1)
-
-    text("I'd like a payment arrangement", "account number")
-    text("10000003", "date of birth")
-    text("30-01-1978", r"4\) 6 instalments")
-    text("4", r"2\) No")
-    text("2", "Anything else")
-    text("I want to talk to a person", "in the queue")
+    for body, expect in TOM_SMS_OPTIONS:
+        text_the_bot(handoff_service, twilio_fake, phone, body, expect)
 
     lines = customer_lines(handoff_service, staff_password, "sms-" + phone.lstrip("+"))
     assert lines[-3:] == ["6 instalments", "No", "I want to talk to a person"], lines

@@ -8,7 +8,7 @@ reasons (a welcome discount ended, a late fee), in both languages.
 import pytest
 from playwright.sync_api import expect
 
-from tests.handoff.browser import DESKTOP, ConsolePage, browser, new_page  # noqa: F401
+from tests.handoff.browser import browser, online_agent  # noqa: F401 - the browser fixture
 from tests.handoff.customers import add_customer
 from tests.handoff.page_fixtures import Customer, Staff
 
@@ -39,9 +39,7 @@ def test_the_console_fills_in_the_reasons_from_the_packet(handoff_service, staff
     assert stranger.say("I want to talk to a person")["mode"] == "queued"
 
     api = Staff(handoff_service, "agent1", staff_password)
-    agent = new_page(browser, handoff_service.url, **DESKTOP)
-    console = ConsolePage(agent).sign_in("agent1", staff_password)
-    console.go_online()
+    agent, console = online_agent(browser, handoff_service.url, "agent1", staff_password)
     try:
         console.claim(api.handoff_for(customer.conversation_id)["id"])
         expect(agent.locator("#conv-title")).to_have_text("Milan Bos")
