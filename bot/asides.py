@@ -288,3 +288,15 @@ def does_not_follow(text: str) -> bool:
     """"Ik snap het niet", "I don't understand", "what do you mean?": the last answer was not
     clear to the customer (read as a no or a goodbye)."""
     return bool(_LOST.fullmatch(plain_words(text)))
+
+
+_WHY_NOT_NOW = re.compile(
+    r"\b(why not|waarom niet|can't it|cant it|can it not|kan het niet)\b.*\b(now|today|straight "
+    r"away|right away|immediately|at once|nu|vandaag|meteen|direct|gelijk)\b|"
+    r"\bwhen (does|will) (it|that|the switch|the change) (start|happen|begin)\b")
+
+
+def asks_why_not_now(text: str) -> bool:
+    """"Why not straight away?", "waarom niet meteen?": when a previewed switch starts (read
+    as a bill question, a no or a goodbye)."""
+    return bool(_WHY_NOT_NOW.search(plain_words(text)))

@@ -20,8 +20,8 @@ from bot.account_details import asks_to_move_due_date
 from bot.also_asked import also_asked
 from bot.next_bill import asks_next_bill, asks_when_it_starts
 from bot.plan_names import asks_data_use
-from bot.asides import (asks_to_repeat, asks_why_verification, bargains, does_not_follow, is_pause,
-                        sounds_upset)
+from bot.asides import (asks_to_repeat, asks_why_not_now, asks_why_verification, bargains,
+                        does_not_follow, is_pause, sounds_upset)
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,10 @@ class AccountAction(Action, ABC):
         if asked_now and self.intent not in APOLOGISED and sounds_upset(latest_text(tracker)):
             dispatcher.utter_message(response="utter_sorry_frustrating")
         waiting = open_offer(tracker) if self.intent in INFORMATION else None
-        events = await answer_in_order(dispatcher, tracker, context, [self.intent] + besides)
+        asked = [self.intent] + besides
+        if waiting and waiting["type"] == "plan_change" and asks_why_not_now(latest_text(tracker)):
+            asked = [SWITCH_TIMING]  # "why not straight away?" read as a bill question
+        events = await answer_in_order(dispatcher, tracker, context, asked)
         if waiting and not any(event.get("name") == "awaiting" for event in events):
             # "until when do I have?" while an extension waits: the answer, then the offer
             # again, still open for a yes (before, it went stale and the yes was asked again)
@@ -325,12 +328,14 @@ APOLOGISED = ("complain", "cancel_service")
 NEXT_BILL = "next_bill"
 # "How many GB have I used?": the data used (`action_data_use`), read as a balance or plans question.
 DATA_USE = "data_use"
+# "Why not straight away?" while a plan switch waits: when it starts (`action_switch_timing`).
+SWITCH_TIMING = "switch_timing"
 # "Vanaf wanneer gaat dat in?": when what was agreed starts (`action_when_it_starts`).
 WHEN_IT_STARTS = "when_it_starts"
 
 # Questions that only inform: answered before one that asks the customer something back.
 INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE, NEXT_BILL, DATA_USE,
-               WHEN_IT_STARTS)
+               WHEN_IT_STARTS, SWITCH_TIMING)
 
 
 def answered_as(intent: str, text: str) -> str:

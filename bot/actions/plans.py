@@ -12,8 +12,8 @@ from billing_core.plans.service import (
     PlanComparison, PlanOption, compare_plan, current_subscription, data_use, list_plans,
     preview_plan_change, recommend_plan, scheduled_plan_change,
 )
-from bot.actions.common import (DATA_USE, PLAN_ADVICE, WHEN_IT_STARTS, AccountAction, Context,
-                                answers, asked_text, last_bot_response, latest_text,
+from bot.actions.common import (DATA_USE, PLAN_ADVICE, SWITCH_TIMING, WHEN_IT_STARTS, AccountAction,
+                                Context, answers, asked_text, last_bot_response, latest_text,
                                 new_idempotency_key, offer_person, open_offer, run_in_session)
 from bot.actions.billing import say_due_date
 from bot.actions.concessions import say_discount_in_place
@@ -194,6 +194,18 @@ class ActionDataUse(AccountAction):
         months = ", ".join(f"{gb} {unit} ({context.month(start)})" for start, gb in use.months)
         allowance = unlimited if use.included_gb is None else f"{use.included_gb} {unit}"
         dispatcher.utter_message(response="utter_data_use", months=months, allowance=allowance)
+        return []
+
+
+@answers(SWITCH_TIMING, "action_switch_timing")
+class ActionSwitchTiming(AccountAction):
+    """When the previewed switch starts (the preview follows again: `AccountAction.run`)."""
+
+    def handle(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: Context,
+               session: Session) -> list[EventType]:
+        offer = open_offer(tracker) or {}
+        if offer.get("type") == "plan_change":
+            say_when_plan_change_starts(dispatcher, context, session, offer["to_plan"])
         return []
 
 

@@ -1759,6 +1759,9 @@ def test_the_retention_offer_says_what_the_bill_will_take_off_and_the_grant_the_
     # before: "Okay, I won't do that" / "Goodbye", and the switch was dropped
     (ActionDecline(), "deny", "why not straight away? I need the data now", "premium",
      ["utter_plan_change_starts_now", "utter_confirm_again"]),
+    # read as a bill question: the bill explained (found on the running demo)
+    (ActionExplainBill(), "explain_bill", "why not straight away?", "premium",
+     ["utter_plan_change_starts_now", "utter_confirm_again"]),
     (ActionGoodbye(), "goodbye", "why not right now?", "premium",
      ["utter_plan_change_starts_now", "utter_confirm_again"]),
     (ActionDecline(), "deny", "waarom niet meteen?", "basic",
