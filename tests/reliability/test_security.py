@@ -245,14 +245,16 @@ def test_no_secret_or_access_token_is_ever_logged(stack):
 def test_a_payment_link_s_token_is_in_no_log(stack):
     """The link's token is all it takes to open the customer's payment page (amount, name of
     the bank account): requests for it must not write it into the access logs."""
-    customer = next(c for c in stack.customers if c.language == "en" and c.postcode)
-    web = Web(stack)
-    web.say("I want to pay my bill")
-    web.say(customer.account_number)
-    reply = web.text(customer.postcode)
-    match = re.search(r"/pay/([A-Za-z0-9_.\-]+)", reply)
-    if match is None:  # nothing due: no link to leak
-        pytest.skip(f"customer {customer.account_number} has nothing to pay: {reply}")
+    # customers 0-2 are locked or used by the other tests here; one with something to pay
+    for customer in stack.customers[3:]:
+        web = Web(stack)
+        web.say("I want to pay my bill")
+        web.say(customer.account_number)
+        match = re.search(r"/pay/([A-Za-z0-9_.\-]+)", web.text(customer.postcode))
+        if match:
+            break
+    else:
+        pytest.fail("no generated customer has anything to pay")
     link_token = match.group(1)
     assert httpx.get(f"{stack.public_url}/pay/{link_token}", timeout=10).status_code == 200
     assert httpx.get(f"{stack.public_url}/api/payment-links/{link_token}",
