@@ -187,6 +187,29 @@ def mask_sensitive(text: str) -> str:
     return _CARD_LIKE.sub(lambda m: "•" * 4 + re.sub(r"\D", "", m.group(0))[-4:], text)
 
 
+def date_of_birth_in(text: str) -> date | None:
+    """A date of birth written in `text` as the bot reads them: the whole message ("born on
+    12-04-1985"), else the first of the dates `mask_sensitive` hides that parses as one."""
+    found = (m.group(0) for pattern in (_DATE_LIKE, _WORD_DATE, _MONTH_FIRST_DATE, _EIGHT_DIGITS)
+             for m in pattern.finditer(text))
+    for candidate in (text, *found):
+        try:
+            return parse_date_of_birth(candidate)
+        except InvalidRequest:
+            continue
+    return None
+
+
+def postcodes_in(text: str) -> list[str]:
+    """The Dutch postcodes `mask_sensitive` hides in `text` (on its own, named, or in a
+    sentence), as "1012AB"."""
+    alone = _POSTCODE_ALONE.match(text)
+    found = [alone.group(0)] if alone else []
+    found += [m.group("postcode") for m in NAMED_POSTCODE.finditer(text)]
+    found += [m.group(0) for m in _POSTCODE.finditer(text)]
+    return [re.sub(r"\s", "", code).upper() for code in found]
+
+
 def _mask_if_date_of_birth(match: re.Match) -> str:
     """Eight digits the bot would take for a date of birth; others (account numbers) stay."""
     try:

@@ -16,14 +16,13 @@ from billing_core.concessions.service import assess_concession
 from billing_core.enums import Role
 from billing_core.errors import InvalidRequest, NotFound
 from billing_core.invoices.billing import LATE_FEE_MINOR
-from billing_core.plans.service import suggested_switch
 from billing_core.invoices.service import (
     BalanceSummary, BillExplanation, check_double_charge, create_payment_link,
     estimate_next_bill, explain_latest_bill, get_balance, latest_payment,
 )
 from bot.actions.common import (ACCOUNT_ACTIONS, NEXT_BILL, AccountAction, Context, answers,
                                 asked_text, latest_text, offer_person)
-from bot.actions.concessions import offer_best_concession
+from bot.actions.concessions import offer_best_concession, say_cheaper_plan
 from bot.payment_claims import (asks_about_paying_late, claims_double_charge,
                                 disputes_late_fee, is_payment_message, paid_instantly,
                                 wants_to_pay_in_full, wants_to_pay_in_parts)
@@ -70,10 +69,12 @@ def next_instalment(session: Session, balance: BalanceSummary, context: Context)
     """The next part of the account's active payment arrangement (the response's `amount`,
     `due_date` and `part`), if it has one."""
     upcoming = upcoming_part(session, balance, context.today)
-    if upcoming is None:
-        return None
-    kind, part = upcoming
-    return {"amount": context.money(part.amount_minor, balance.currency),
+    return part_said(context, *upcoming, balance.currency) if upcoming else None
+
+
+def part_said(context: Context, kind: ArrangementKind, part: ArrangementInstalment,
+              currency: str) -> dict:
+    return {"amount": context.money(part.amount_minor, currency),
             "due_date": context.date(part.due_date), "part": PART_WORDS[context.language][kind]}
 
 
@@ -336,12 +337,7 @@ def say_saving_tip(dispatcher: CollectingDispatcher, context: Context, session: 
     """After the bill explained: a plan that fits the customer's data use better and would
     cost them less, if there is one (the way to a lower bill, not only why it is what it is),
     and none when a plan change is scheduled already."""
-    recommendation = suggested_switch(session, account_number=context.account_number,
-                                      today=context.today)
-    if recommendation:
-        dispatcher.utter_message(response="utter_plan_saving_tip",
-                                 plan=recommendation.candidate.name,
-                                 saving=context.money(recommendation.yearly_saving_minor))
+    say_cheaper_plan(dispatcher, context, session, response="utter_plan_saving_tip")
 
 
 @answers("explain_bill", "action_explain_bill")
@@ -424,14 +420,13 @@ class ActionSendPaymentLink(BillQuestion):
             if not said & {"utter_balance_paid", "utter_balance_credit"}:  # not twice in a turn
                 dispatcher.utter_message(response="utter_nothing_to_pay")
         else:
-            details = {"amount": context.money(link.amount_minor, link.currency), "url": link.url,
-                       "expires": context.date(link.expires_at.date())}
-            if upcoming:
-                kind, part = upcoming
+            link_said = {"url": link.url, "expires": context.date(link.expires_at.date())}
+            if upcoming:  # the link's amount is the part's
                 dispatcher.utter_message(
-                    response="utter_payment_link_part", **details,
-                    part=PART_WORDS[context.language][kind], due_date=context.date(part.due_date),
+                    response="utter_payment_link_part", **link_said,
+                    **part_said(context, *upcoming, balance.currency),
                     total=context.money(balance.balance_minor, balance.currency))
             else:
-                dispatcher.utter_message(response="utter_payment_link", **details)
+                dispatcher.utter_message(response="utter_payment_link", **link_said,
+                                         amount=context.money(link.amount_minor, link.currency))
         return offer_direct_debit(dispatcher) if method == DIRECT_DEBIT else []

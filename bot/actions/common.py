@@ -216,8 +216,13 @@ def repeat_last_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
     if not said and not tracker.active_loop_name:
         dispatcher.utter_message(response="utter_how_can_i_help")
     for event in said:
-        dispatcher.utter_message(text=event.get("text"),
-                                 buttons=(event.get("data") or {}).get("buttons") or [])
+        say_again(dispatcher, event)
+
+
+def say_again(dispatcher: CollectingDispatcher, said: dict) -> None:
+    """A message the bot sent before (its `bot` event), word for word and with its buttons."""
+    dispatcher.utter_message(text=said.get("text"),
+                             buttons=(said.get("data") or {}).get("buttons") or [])
 
 
 def new_idempotency_key(context: Context, purpose: str) -> str:
@@ -316,8 +321,7 @@ def ask_offer_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     if message is None:
         dispatcher.utter_message(response="utter_confirm_again")
     else:
-        dispatcher.utter_message(text=message.get("text"),
-                                 buttons=(message.get("data") or {}).get("buttons") or [])
+        say_again(dispatcher, message)
 
 
 # Answered with an apology or empathy first, so anger needs no acknowledgement of its own.
@@ -326,7 +330,8 @@ APOLOGISED = ("complain", "cancel_service")
 # The request answered by an estimate of the next bill ("how much will my next bill be?"),
 # read as a balance, due-date or bill question: `action_next_bill`.
 NEXT_BILL = "next_bill"
-# "How many GB have I used?": the data used (`action_data_use`), read as a balance or plans question.
+# "How many GB have I used?": the data used (`action_data_use`), read as a balance or plans
+# question.
 DATA_USE = "data_use"
 # "Why not straight away?" while a plan switch waits: when it starts (`action_switch_timing`).
 SWITCH_TIMING = "switch_timing"
@@ -339,9 +344,9 @@ INFORMATION = ("ask_balance", "ask_due_date", "explain_bill", PLAN_ADVICE, NEXT_
 
 
 def answered_as(intent: str, text: str) -> str:
-    """The request a message read as an information question really is: the next bill or
-    the data used, which have no intents of their own."""
-    if intent not in INFORMATION:
+    """The request a message read as a balance, due-date or bill question really is: the
+    next bill, when something starts or the data used, which have no intents of their own."""
+    if intent not in ("ask_balance", "ask_due_date", "explain_bill"):
         return intent
     if asks_next_bill(text):
         return NEXT_BILL

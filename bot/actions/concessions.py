@@ -127,12 +127,7 @@ def offer_best_concession(dispatcher: CollectingDispatcher, context: Context, se
         dispatcher.utter_message(response="utter_complaint_to_colleague")
         return offer_person(dispatcher, reason_code)
     dispatcher.utter_message(response="utter_no_concession")
-    recommendation = suggested_switch(session, account_number=context.account_number,
-                                      today=context.today)
-    if recommendation:
-        dispatcher.utter_message(response="utter_offer_cheaper_plan",
-                                 plan=recommendation.candidate.name,
-                                 saving=context.money(recommendation.yearly_saving_minor))
+    say_cheaper_plan(dispatcher, context, session, response="utter_offer_cheaper_plan")
     if churn_risk:
         dispatcher.utter_message(response="utter_cancel_how")
     return offer_person(dispatcher, "concession_above_bot_limit" if needs_person else reason_code)
@@ -154,6 +149,17 @@ def say_offer(dispatcher: CollectingDispatcher, context: Context, session: Sessi
             monthly=context.money(monthly_discount_on_bill(
                 session, account_number=context.account_number, amount_minor=amount_minor,
                 months=months or 1, today=context.today)))
+
+
+def say_cheaper_plan(dispatcher: CollectingDispatcher, context: Context, session: Session, *,
+                     response: str) -> None:
+    """A plan that fits the customer's data use better and costs less, if there is one and no
+    plan change is scheduled already (`response` says it: a tip, or instead of a discount)."""
+    recommendation = suggested_switch(session, account_number=context.account_number,
+                                      today=context.today)
+    if recommendation:
+        dispatcher.utter_message(response=response, plan=recommendation.candidate.name,
+                                 saving=context.money(recommendation.yearly_saving_minor))
 
 
 def say_discount_in_place(dispatcher: CollectingDispatcher, context: Context,

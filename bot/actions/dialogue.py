@@ -19,9 +19,9 @@ from bot.actions.arrangements import (monthly_amount, offer_arrangement, offer_f
                                       parse_arrangement_choice)
 from bot.actions.billing import PAYMENT_CLAIM, offer_direct_debit, say_payment_method
 from bot.actions.common import (ACCOUNT_ACTIONS, HANDED_BACK, Context, answer_aside,
-                                answer_due_date_move,
-                                ask_offer_again, last_bot_response, latest_text, offered_earlier,
-                                offer_person, open_offer, refuse_other_account, run_in_session)
+                                answer_due_date_move, ask_offer_again, last_bot_response,
+                                latest_text, offer_person, offered_earlier, open_offer,
+                                refuse_other_account, run_in_session, say_again)
 from bot.actions.concessions import answer_reason_to_leave, decline_offer
 from bot.actions.handoff import hand_off
 from bot.actions.plans import (offer_plan_change, say_plan_on_usage, say_unknown_plan,
@@ -148,8 +148,7 @@ def offer_again(dispatcher: CollectingDispatcher, offer: dict,
         dispatcher.utter_message(response="utter_confirm_again")
     else:
         dispatcher.utter_message(response="utter_offer_again")
-        dispatcher.utter_message(text=message.get("text"),
-                                 buttons=(message.get("data") or {}).get("buttons") or [])
+        say_again(dispatcher, message)
     return [SlotSet("awaiting", "confirm"), SlotSet("offer", offer)]
 
 

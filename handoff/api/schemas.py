@@ -119,6 +119,7 @@ class OutboundSmsOut(BaseModel):
 class HandoffDetail(HandoffSummary):
     packet: dict
     channel: str
+    churn_risk: bool = False  # the packet says the customer threatens to leave
     messages: list[MessageOut]  # the newest 500 lines; older ones: GET .../messages?before=
     sms: list[OutboundSmsOut] = []
 

@@ -19,7 +19,7 @@ from billing_core.customers.service import verify_identity
 from billing_core.db import session_scope
 from billing_core.enums import Role
 from billing_core.errors import InvalidRequest
-from billing_core.security import NAMED_POSTCODE, parse_date_of_birth
+from billing_core.security import date_of_birth_in, parse_date_of_birth, postcodes_in
 from handoff.errors import Conflict
 from handoff.models import Author, Handoff, Message
 from handoff.services import queue, transcript
@@ -29,15 +29,9 @@ from handoff.services.queue import Agent
 
 # Digits with spaces, dots or dashes between them ("1000-0003", "10 00 00 02").
 _DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)+")
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\b")
-_MONTH = (r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januari|februari|maart|mei|juni|"
-          r"juli|augustus|okt|oktober)[a-z]*\.?")
-_WORD_DATE = re.compile(rf"\b\d{{1,2}}(st|nd|rd|th|ste|de|e)?,?\s+((of|van)\s+)?{_MONTH},?\s+'?\d{{2,4}}\b"
-                        rf"|\b{_MONTH}\s+(the\s+)?\d{{1,2}}(st|nd|rd|th)?,?\s+'?\d{{2,4}}\b",
-                        re.IGNORECASE)
-_POSTCODE_ALONE = re.compile(r"^\s*(\d{4}\s?[A-Za-z]{2})\s*[.!]?\s*$")
-_POSTCODE_IN_TEXT = re.compile(r"\b(\d{4}[A-Z]{2}|\d{4} [A-Z]{2})\b")
-_UNITS = re.compile(r"(MB|GB|KB|TB)$", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+# "I used 1500 MB abroad" is written like a postcode
+_UNITS = re.compile(r"(MB|GB|KB|TB)$")
 
 
 @dataclass(frozen=True)
@@ -67,40 +61,16 @@ def account_number_in(text: str) -> str | None:
     return None
 
 
-def date_of_birth_in(text: str) -> str | None:
-    """A date of birth as the bot reads one: the message itself ("12 april 1985", "born on
-    12-04-1985"), or a date in a sentence; ISO, or None."""
-    candidates = [text] + [m.group(0) for m in _NUMERIC_DATE.finditer(text)] + \
-        [m.group(0) for m in _WORD_DATE.finditer(text)] + re.findall(r"\b\d{8}\b", text)
-    for candidate in candidates:
-        try:
-            return parse_date_of_birth(candidate).isoformat()
-        except InvalidRequest:
-            continue
-    return None
-
-
-def postcode_in(text: str) -> str | None:
-    """A Dutch postcode: on its own ("1012 ab"), named ("postcode 3511 cd"), or written as
-    one in a sentence ("1012AB"; not "1500 MB")."""
-    for match in (_POSTCODE_ALONE.match(text), NAMED_POSTCODE.search(text)):
-        if match:
-            return (match.group("postcode") if "postcode" in match.re.groupindex
-                    else match.group(1)).replace(" ", "").upper()
-    for match in _POSTCODE_IN_TEXT.finditer(text):
-        if not _UNITS.search(match.group(0)):
-            return match.group(0).replace(" ", "")
-    return None
-
-
 def claimed_identity(texts: list[str]) -> Claimed:
     """The newest account number, and the newest date of birth (or else the newest postcode),
     in the customer's messages (oldest first)."""
     number = dob = postcode = None
     for text in reversed(texts):
         number = number or account_number_in(text)
-        dob = dob or date_of_birth_in(text)
-        postcode = postcode or postcode_in(text)
+        born = date_of_birth_in(text)
+        dob = dob or (born.isoformat() if born else None)
+        postcode = postcode or next((code for code in postcodes_in(text)
+                                     if not _UNITS.search(code)), None)
     return Claimed(number, dob, None if dob else postcode)
 
 

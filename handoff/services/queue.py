@@ -35,6 +35,23 @@ class QueueStatus:
     wait_seconds: int | None  # None: no agent with the right language is online
 
 
+# A reason no offer changes: the bot drops the cancel_threat flag for it (docs/dialogue.md),
+# so a widow's "I want to cancel" is never treated as a threat to talk round.
+CANCELLED_FOR_GOOD = {"bereavement", "moving_abroad"}
+
+
+def packet_churn_risk(packet: dict | None) -> bool:
+    """Whether the customer threatened to leave, by the bot's packet: the `cancel_threat`
+    flag, or the `churn_risk` slot ("a discount or I leave") unless the reason is one no
+    offer changes. The console ticks "Customer threatens to leave" from it
+    (the handoff detail's `churn_risk`)."""
+    packet = packet or {}
+    flags = set(packet.get("flags") or [])
+    if "cancel_threat" in flags:
+        return True
+    return bool((packet.get("slots") or {}).get("churn_risk")) and not flags & CANCELLED_FOR_GOOD
+
+
 def priority_of(packet: dict, reason: str) -> int:
     flags = set(packet.get("flags") or []) | {reason}
     return sum(PRIORITY_FLAGS.get(flag, 0) for flag in flags)

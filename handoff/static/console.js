@@ -696,19 +696,10 @@
     const show = Boolean(accountNumber()) && mine();
     $("concession-card").hidden = !show;
     if (!show) return;
-    $("concession-churn").checked = packetChurnRisk(state.open.packet || {});
+    $("concession-churn").checked = Boolean(state.open.churn_risk);  // as the server reads the packet
     $("concession-error").textContent = "";
     $("concession-note").value = "";
     await Promise.all([loadOptions(), loadConcessions()]);
-  }
-
-  // As the server reads it (handoff/api/routes/concessions.py packet_churn_risk): a cancel
-  // threat, or a "discount or I leave" unless the reason is one no offer changes.
-  function packetChurnRisk(packet) {
-    const flags = packet.flags || [];
-    if (flags.includes("cancel_threat")) return true;
-    return Boolean(packet.slots && packet.slots.churn_risk) &&
-      !flags.includes("bereavement") && !flags.includes("moving_abroad");
   }
 
   async function loadOptions() {

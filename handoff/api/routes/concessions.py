@@ -33,25 +33,9 @@ from handoff.container import Container
 from handoff.errors import Conflict, Forbidden
 from handoff.services import queue, transcript
 from handoff.services.pubsub import QUEUE_TOPIC
-from handoff.services.queue import Agent
+from handoff.services.queue import Agent, packet_churn_risk
 
 router = APIRouter(prefix="/api", tags=["concessions"])
-
-
-# A reason no offer changes: the bot drops the cancel_threat flag for it (docs/dialogue.md),
-# so a widow's "I want to cancel" is never treated as a threat to talk round.
-CANCELLED_FOR_GOOD = {"bereavement", "moving_abroad"}
-
-
-def packet_churn_risk(packet: dict | None) -> bool:
-    """Whether the customer threatened to leave, by the bot's packet: the `cancel_threat`
-    flag, or the `churn_risk` slot ("a discount or I leave") unless the reason is one no
-    offer changes. The console ticks "Customer threatens to leave" by the same rule."""
-    packet = packet or {}
-    flags = set(packet.get("flags") or [])
-    if "cancel_threat" in flags:
-        return True
-    return bool((packet.get("slots") or {}).get("churn_risk")) and not flags & CANCELLED_FOR_GOOD
 
 
 @dataclass(frozen=True)

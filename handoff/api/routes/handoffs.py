@@ -92,6 +92,7 @@ def get_handoff(handoff_id: int, session: SessionDep, user: StaffUserDep) -> dic
         if after is not None:
             sms = sms.where(OutboundSms.created_at < after)
     return {**summary(handoff), "packet": handoff.packet, "channel": conversation.channel,
+            "churn_risk": queue.packet_churn_risk(handoff.packet),
             "messages": [transcript.message_view(m, masked=True) for m in transcript.latest_messages(
                 session, conversation.id, before=None if until is None else until + 1)],
             "sms": [{"id": m.id, "status": m.status, "attempts": m.attempts,
